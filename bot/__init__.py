@@ -1,0 +1,1 @@
+"""Citizen-inquiry bot: answers citizens from five municipal press briefings."""
