@@ -1,18 +1,29 @@
-"""`citizen-bot serve|ask|chat|check|eval`."""
+"""citizen-bot serve|ask|chat|check|eval — see `citizen-bot COMMAND --help`."""
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import sys
+import uuid
+from dataclasses import replace
 from pathlib import Path
 
-from . import knowledge, validation
+import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from . import knowledge, validation
+from .settings import Settings, SettingsError
+
+
+def _settings(args) -> Settings:
+    settings = Settings.from_env()
+    return replace(settings, knowledge_root=Path(args.root)) if args.root else settings
 
 
 def cmd_check(args) -> int:
+    root = Path(args.root) if args.root else Settings.from_env().knowledge_root
     try:
-        kn = knowledge.load(Path(args.root))
+        kn = knowledge.load(root)
         found = validation.problems(kn)
     except knowledge.KnowledgeError as exc:
         found = exc.problems
@@ -26,14 +37,88 @@ def cmd_check(args) -> int:
     return 0
 
 
+async def _ask(args) -> int:
+    from .app import open_dialogue
+    from .models import Inbound
+    async with open_dialogue(_settings(args)) as dialogue:
+        reply = await dialogue.handle(Inbound("cli", args.user or "cli-" + uuid.uuid4().hex[:8], args.question))
+    print(json.dumps(reply.to_json(), ensure_ascii=False, indent=2) if args.json else reply.text)
+    if not args.json and reply.suggestions:
+        print("你还可以问：" + " | ".join(reply.suggestions))
+    return 0
+
+
+async def _chat(args) -> int:
+    from .app import open_dialogue
+    from .models import Inbound
+    user = args.user or "cli-" + uuid.uuid4().hex[:8]
+    print("输入问题后回车；输入 exit 或按 Ctrl-D 退出。")
+    async with open_dialogue(_settings(args)) as dialogue:
+        while True:
+            try:
+                line = await asyncio.to_thread(input, "你：")
+            except EOFError:
+                break
+            if line.strip().lower() in ("exit", "quit"):
+                break
+            reply = await dialogue.handle(Inbound("cli", user, line))
+            print("机器人：" + reply.text)
+            if reply.suggestions:
+                print("  可以接着问：" + " | ".join(reply.suggestions))
+    return 0
+
+
+async def _eval(args) -> int:
+    from .app import open_dialogue
+    from .evaluation import run_cases
+    cases = yaml.safe_load(Path(args.cases).read_text(encoding="utf-8"))
+    async with open_dialogue(_settings(args)) as dialogue:
+        report = await run_cases(dialogue, cases)
+    print("\n".join(report.lines()))
+    good, total = report.score
+    return 0 if total and good / total >= args.min_score else 1
+
+
+def cmd_serve(args) -> int:
+    from aiohttp import web
+    from .app import create_app
+    app = create_app(_settings(args))
+    print(f"citizen-bot: serving on http://{args.host}:{args.port}/ (chat API: POST /api/chat)", flush=True)
+    web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="citizen-bot", description=__doc__)
-    ap.add_argument("--root", default=str(ROOT), help="folder holding seeds/ and intents/")
+    ap = argparse.ArgumentParser(prog="citizen-bot", description="Citizen-inquiry bot")
+    ap.add_argument("--root", help="folder holding seeds/ and intents/ (default: the repository)")
     sub = ap.add_subparsers(dest="command", required=True)
     sub.add_parser("check", help="validate seeds/ and intents/").set_defaults(func=cmd_check)
+    ask = sub.add_parser("ask", help="ask one question and print the reply")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print the full result as JSON")
+    ask.add_argument("--user", help="keep a session under this user id across calls")
+    ask.set_defaults(func=lambda a: asyncio.run(_ask(a)))
+    chat = sub.add_parser("chat", help="an interactive session in the terminal")
+    chat.add_argument("--user")
+    chat.set_defaults(func=lambda a: asyncio.run(_chat(a)))
+    ev = sub.add_parser("eval", help="grade a question set (same semantics as eval/grade.py)")
+    ev.add_argument("cases")
+    ev.add_argument("--min-score", type=float, default=0.0, help="exit 1 below this share (0-1)")
+    ev.set_defaults(func=lambda a: asyncio.run(_eval(a)))
+    serve = sub.add_parser("serve", help="serve the chat API, web chat and WeChat callback")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.set_defaults(func=cmd_serve)
     return ap
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except SettingsError as exc:
+        print(f"citizen-bot: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except knowledge.KnowledgeError as exc:
+        print(f"citizen-bot: the knowledge has problems (run `citizen-bot check`):\n{exc}", file=sys.stderr)
+        return 2

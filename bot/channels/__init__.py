@@ -1,0 +1,1 @@
+"""Channel adapters: they translate between a channel's wire format and Inbound/Reply, nothing more."""

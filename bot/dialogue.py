@@ -1,0 +1,180 @@
+"""One turn of a conversation: session in, reply out. Knows nothing of channels.
+
+`Dialogue.handle` takes the user's lock, loads the session, runs the pure `Turn` logic and saves the
+session; everything a citizen sees is decided in `Turn`, which is easy to test without Redis.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from . import replies, smalltalk
+from .knowledge import Knowledge, Topic
+from .matcher import Match, Matcher
+from .models import Inbound, Reply
+from .passages import PassageSearch
+from .places import Gazetteer
+from .store import Session, Store
+from .text import normalize
+
+MAX_INPUT = 500          # characters of a message that are read; the rest of a pasted essay is ignored
+MATCH_MIN = 0.30         # below this a topic is not an answer: "no match"
+SURE = 0.55              # above this the best topic is answered even when another is close
+MARGIN = 0.03            # closer than this, two unsure topics are offered to the user to pick from
+PASSAGE_MIN = 0.45       # an excerpt of the briefing must match at least this well
+# Words that carry no topic: "那定州呢", "我是寿光的", "我住在定州".
+_FILLER = re.compile(r"那么|那边|那里|这边|还有|的话|怎么样|如何|情况|我是|我在|我住在|住在|我来自|来自|我家在|本地|当地"
+                     r"|人|市|那|呢|的|吗|呀|啊|是|在|我")
+_ELLIPSIS = re.compile(r"^(那|那么|还有|再问|另外)|呢$")
+
+
+@dataclass(frozen=True)
+class Understood:
+    text: str                # normalised question with places removed
+    city: str | None         # a briefing city named in this message
+    other: str | None        # a place the briefings do not cover
+    elliptical: bool         # "那困人次数呢", "居民呢": leans on the previous question
+
+
+class Dialogue:
+    def __init__(self, knowledge: Knowledge, matcher: Matcher, passages: PassageSearch,
+                 gazetteer: Gazetteer, store: Store):
+        self._kn, self._matcher, self._passages, self._gaz = knowledge, matcher, passages, gazetteer
+        self._store = store
+
+    async def handle(self, inbound: Inbound) -> Reply:
+        async with self._store.user_lock(inbound.user_id):
+            session = await self._store.load_session(inbound.user_id)
+            reply, session = self.turn(inbound.text, session, inbound.city_hint)
+            await self._store.save_session(inbound.user_id, session)
+        if reply.kind in ("fallback", "refuse", "excerpt"):
+            await self._store.log_unanswered(inbound.text[:MAX_INPUT], reply.city, inbound.channel, reply.kind)
+        return reply
+
+    async def remember_city(self, user_id: str, city: str) -> None:
+        """Set the session's city without a question (a WeChat LOCATION event, a city picker)."""
+        async with self._store.user_lock(user_id):
+            session = await self._store.load_session(user_id)
+            await self._store.save_session(user_id, session.evolve(city=city))
+
+    async def reset(self, user_id: str) -> None:
+        async with self._store.user_lock(user_id):
+            await self._store.clear_session(user_id)
+
+    def turn(self, text: str, session: Session, city_hint: str | None = None) -> tuple[Reply, Session]:
+        return Turn(self, session, city_hint).run(text)
+
+
+class Turn:
+    """The decisions of one turn, over a snapshot of the session."""
+
+    def __init__(self, dialogue: Dialogue, session: Session, city_hint: str | None):
+        self.d, self.kn, self.session = dialogue, dialogue._kn, session
+        if city_hint and not session.city:
+            self.session = session.evolve(city=city_hint)
+
+    def run(self, text: str) -> tuple[Reply, Session]:
+        if not text or not text.strip():
+            return replies.empty_input(), self.session
+        norm = normalize(text[:MAX_INPUT])
+        if not norm:
+            return replies.unreadable_input(), self.session
+        kind = smalltalk.classify(norm)
+        if kind == "reset":
+            return self._smalltalk(kind), Session()
+        if kind:
+            return self._smalltalk(kind), self.session
+        return self._question(self._understand(smalltalk.strip_greeting(norm)))
+
+    def _smalltalk(self, kind: str) -> Reply:
+        return Reply(smalltalk.REPLIES[kind], None, None, 1.0, (), self._popular(self.session.city), "smalltalk")
+
+    def _understand(self, norm: str) -> Understood:
+        places = self.d._gaz.find(norm)
+        return Understood(places.stripped, places.city, places.other, bool(_ELLIPSIS.search(norm)))
+
+    def _question(self, u: Understood) -> tuple[Reply, Session]:
+        if not _FILLER.sub("", u.text):
+            return self._city_only(u)
+        city = u.city or (None if u.other else self.session.city)
+        match = self._best_match(u, city)
+        if match is None:
+            return self._unmatched(u, city)
+        if isinstance(match, list):
+            return replies.clarify_topic(match, city, 0.0), self.session.evolve(last_text=u.text)
+        return self._topic_reply(self.kn.by_id[match.topic], match.score, u, city)
+
+    def _city_only(self, u: Understood) -> tuple[Reply, Session]:
+        """"定州" after a clarifying question, "那驻马店呢" after an answer, "我是寿光的" on its own."""
+        if u.city:
+            topic = self.kn.topic(self.session.pending or self.session.topic)
+            if topic:
+                return self._for_city(topic, u.city, 1.0, self.session.last_text)
+            suggestions = self._popular(u.city)
+            return replies.ask_city_topic(u.city, suggestions), self.session.evolve(city=u.city, pending=None)
+        if u.other:
+            return replies.refuse_other_place(u.other, None, 0.0), self.session
+        return replies.fallback(self._popular(self.session.city)), self.session
+
+    def _best_match(self, u: Understood, city: str | None) -> Match | list[Topic] | None:
+        ranked = self.d._matcher.rank(u.text, city)
+        leaning = self.session.last_text and (u.elliptical or not ranked or ranked[0].score < MATCH_MIN)
+        if leaning:
+            combined = self.d._matcher.rank(self.session.last_text + u.text, city)
+            if combined and (not ranked or combined[0].score > ranked[0].score):
+                ranked = combined
+        if not ranked or ranked[0].score < MATCH_MIN:
+            return None
+        top, rest = ranked[0], ranked[1:]
+        close = [m for m in rest if m.score >= MATCH_MIN and top.score - m.score < MARGIN]
+        if top.score < SURE and close:
+            return [self.kn.by_id[m.topic] for m in (top, *close[:2])]
+        return top
+
+    def _topic_reply(self, topic: Topic, score: float, u: Understood, city: str | None) -> tuple[Reply, Session]:
+        if u.other and not u.city:
+            return replies.refuse_other_place(u.other, topic, score), self.session.evolve(topic=topic.id)
+        if city:
+            return self._for_city(topic, city, score, u.text)
+        if len(topic.answers) == 1:
+            return self._for_city(topic, topic.cities()[0], score, u.text, remember_city=False)
+        session = self.session.evolve(pending=topic.id, topic=topic.id, last_text=u.text)
+        return replies.clarify_city(topic, score), session
+
+    def _for_city(self, topic: Topic, city: str, score: float, text: str | None,
+                  remember_city: bool = True) -> tuple[Reply, Session]:
+        session = self.session.evolve(topic=topic.id, pending=None, last_text=text,
+                                      city=city if remember_city else self.session.city)
+        if city not in topic.answers:
+            return replies.refuse_city(topic, city, score), session
+        return replies.answer(self.kn, topic, city, score, self._related(topic, city)), session
+
+    def _unmatched(self, u: Understood, city: str | None) -> tuple[Reply, Session]:
+        if u.other and not u.city:
+            return replies.refuse_other_place(u.other, None, 0.0), self.session
+        if city:
+            found = self.d._passages.best(u.text, city)
+            if found and found[1] >= PASSAGE_MIN:
+                return replies.excerpt(self.kn, *found), self.session.evolve(city=city, pending=None)
+        return replies.fallback(self._popular(city)), self.session
+
+    def _related(self, topic: Topic, city: str) -> tuple[str, ...]:
+        """Up to three next questions: the topic's own `related`, then its category, all for this city."""
+        pool = [self.kn.topic(r) for r in topic.related]
+        pool += [t for t in self.kn.topics if t.category == topic.category]
+        seen, out = {topic.id}, []
+        for t in pool:
+            if t and t.id not in seen and city in t.answers:
+                seen.add(t.id)
+                out.append(replies.canonical_question(t, city))
+        return tuple(out[:3])
+
+    def _popular(self, city: str | None) -> tuple[str, ...]:
+        """Sample questions: the first topics of different categories (for the city, if known)."""
+        out, categories = [], set()
+        for t in self.kn.topics:
+            if t.category not in categories and (city is None or city in t.answers):
+                categories.add(t.category)
+                c = city or t.cities()[0]
+                out.append(replies.canonical_question(t, c))
+        return tuple(out[:3])

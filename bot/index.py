@@ -1,0 +1,55 @@
+"""A sparse TF-IDF index with an inverted file: a query touches only the documents that share one of
+its features, so matching cost follows the postings of the query, not the size of the knowledge."""
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Callable, Hashable, Iterable
+
+# Features held by more than this share of documents say little about any one of them; once the
+# index is large they are left out of queries (they would otherwise dominate the postings walked).
+COMMON_SHARE = 0.05
+COMMON_MIN_DOCS = 2000
+
+
+class TfIdfIndex:
+    def __init__(self):
+        self._raw: list[tuple[Hashable, Counter]] = []
+        self._postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        self._idf: dict[str, float] = {}
+        self.keys: list[Hashable] = []
+
+    def add(self, key: Hashable, features: Counter) -> None:
+        self._raw.append((key, features))
+
+    def build(self) -> "TfIdfIndex":
+        n = len(self._raw)
+        df = Counter(f for _, feats in self._raw for f in feats)
+        self._idf = {f: math.log(1 + n / d) for f, d in df.items()}
+        self._common = {f for f, d in df.items() if n > COMMON_MIN_DOCS and d > n * COMMON_SHARE}
+        for doc, (key, feats) in enumerate(self._raw):
+            vec = self._weigh(feats)
+            self.keys.append(key)
+            for f, w in vec.items():
+                self._postings[f].append((doc, w))
+        self._raw = []
+        return self
+
+    def _weigh(self, feats: Counter) -> dict[str, float]:
+        vec = {f: c * self._idf.get(f, 0.0) for f, c in feats.items()}
+        norm = math.sqrt(sum(w * w for w in vec.values())) or 1.0
+        return {f: w / norm for f, w in vec.items() if w}
+
+    def query(self, features: Counter, keep: Callable[[Hashable], bool] | None = None) -> Iterable[tuple[Hashable, float]]:
+        """(key, cosine) for every document sharing a feature with the query and passing `keep`."""
+        vec = self._weigh(features)
+        if self._common and any(f not in self._common for f in vec):
+            vec = {f: w for f, w in vec.items() if f not in self._common}
+        scores: dict[int, float] = defaultdict(float)
+        for f, qw in vec.items():
+            for doc, dw in self._postings.get(f, ()):
+                scores[doc] += qw * dw
+        for doc, score in scores.items():
+            key = self.keys[doc]
+            if keep is None or keep(key):
+                yield key, score

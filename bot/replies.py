@@ -1,0 +1,89 @@
+"""Wording of every reply. The dialogue decides what to say; this module says it, in one voice."""
+from __future__ import annotations
+
+from .knowledge import CITIES, Answer, Knowledge, Topic
+from .models import Reply, Source
+from .passages import Passage
+
+HOTLINE = "12345政务服务便民热线"
+ALL_CITIES = "、".join(CITIES)
+SCOPE = (f"我可以回答{ALL_CITIES}五地“我为群众办实事”新闻发布会介绍过的民生问题，"
+         "比如公交票价、大病保险起付线、社保卡办理、课后服务、老旧小区改造、电梯救援、企业开办等")
+
+
+def canonical_question(topic: Topic, city: str | None = None) -> str:
+    """A question a citizen can tap to ask this topic: the topic's first example, with the city."""
+    return f"{city or ''}{topic.examples[0]}"
+
+
+def source_line(kn: Knowledge, ans: Answer) -> str:
+    seed = kn.seeds[ans.seed]
+    when = f"，{seed.date}" if seed.date else ""
+    dept = f"，{ans.dept}介绍" if ans.dept else ""
+    return f"来源：{seed.city}·{seed.title}{when}{dept}"
+
+
+def answer(kn: Knowledge, topic: Topic, city: str, score: float, suggestions: tuple[str, ...]) -> Reply:
+    ans = topic.answers[city]
+    body = ans.text if city in ans.text else f"【{city}】{ans.text}"
+    label = source_line(kn, ans)
+    sources = tuple(Source(ans.seed, city, q, label, ans.dept) for q in ans.quotes)
+    return Reply(f"{body}\n——{label}", topic.id, city, score, sources, suggestions, "answer")
+
+
+def excerpt(kn: Knowledge, passage: Passage, score: float) -> Reply:
+    seed = kn.seeds[passage.seed]
+    label = f"来源：{seed.city}·{seed.title}" + (f"，{seed.date}" if seed.date else "")
+    text = (f"【{passage.city}】没有现成的整理答案，以下是{passage.city}发布会原文中最相关的一句摘录，供参考：\n"
+            f"“{passage.text}”\n——{label}")
+    return Reply(text, None, passage.city, score, (Source(seed.file, seed.city, passage.text, label),), (),
+                 "excerpt")
+
+
+def clarify_city(topic: Topic, score: float) -> Reply:
+    cities = topic.cities()
+    text = f"「{topic.title}」{'、'.join(cities)}的发布会都有介绍，请问您想了解哪个城市的？"
+    return Reply(text, topic.id, None, score, (), cities, "clarify")
+
+
+def clarify_topic(topics: list[Topic], city: str | None, score: float) -> Reply:
+    options = tuple(canonical_question(t, city if city in t.answers else None) for t in topics)
+    lines = "\n".join(f"· {t.title}" for t in topics)
+    return Reply(f"您想问的是下面哪一项？\n{lines}", None, city, score, options, "clarify")
+
+
+def refuse_city(topic: Topic, city: str, score: float) -> Reply:
+    have = topic.cities()
+    text = (f"抱歉，{city}的发布会没有介绍「{topic.title}」，我不能拿别的城市的数字来回答{city}的情况。"
+            f"目前只有{'、'.join(have)}的发布会讲到了这方面。{city}的具体情况请拨打{HOTLINE}咨询。")
+    return Reply(text, topic.id, city, score, (), tuple(canonical_question(topic, c) for c in have[:3]),
+                 "refuse")
+
+
+def refuse_other_place(place: str, topic: Topic | None, score: float) -> Reply:
+    about = ""
+    suggestions: tuple[str, ...] = ()
+    if topic:
+        about = f"关于「{topic.title}」，只有{'、'.join(topic.cities())}的发布会有介绍。"
+        suggestions = tuple(canonical_question(topic, c) for c in topic.cities()[:3])
+    text = (f"抱歉，我只有{ALL_CITIES}五地发布会的资料，没有{place}的信息。{about}"
+            f"{place}的情况请拨打当地{HOTLINE}咨询。")
+    return Reply(text, topic.id if topic else None, None, score, (), suggestions, "refuse")
+
+
+def fallback(suggestions: tuple[str, ...]) -> Reply:
+    text = f"抱歉，这个问题我在发布会资料里没有找到答案。{SCOPE}。其他问题请拨打{HOTLINE}咨询。"
+    return Reply(text, None, None, 0.0, (), suggestions, "fallback")
+
+
+def ask_city_topic(city: str, suggestions: tuple[str, ...]) -> Reply:
+    return Reply(f"好的，记住了，您关心的是{city}。请问想了解{city}哪方面的情况？", None, city, 1.0, (),
+                 suggestions, "ack")
+
+
+def empty_input() -> Reply:
+    return Reply(f"您好像还没有输入问题。{SCOPE}，请直接打字提问。", None, None, 0.0, (), (), "fallback")
+
+
+def unreadable_input() -> Reply:
+    return Reply(f"抱歉，没看懂您的意思。{SCOPE}，请用文字描述您的问题。", None, None, 0.0, (), (), "fallback")

@@ -1,0 +1,58 @@
+"""Environment -> typed settings, read once at start-up and passed in everywhere else."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class WeChatSettings:
+    token: str
+    appid: str = ""
+    aes_key: str | None = None       # the 43-character EncodingAESKey; None means plaintext mode
+    appsecret: str = ""
+    api_base: str = "https://api.weixin.qq.com"
+
+
+@dataclass(frozen=True)
+class Settings:
+    knowledge_root: Path = ROOT
+    data_dir: Path = ROOT / "data"
+    redis_url: str | None = None          # None: an embedded redis-server under data_dir
+    session_ttl: int = 30 * 60
+    key_prefix: str = "citizen-bot"
+    wechat: WeChatSettings | None = None
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+        env = dict(os.environ if env is None else env)
+        return cls(knowledge_root=Path(env.get("KNOWLEDGE_ROOT", ROOT)),
+                   data_dir=Path(env.get("DATA_DIR", ROOT / "data")),
+                   redis_url=env.get("REDIS_URL") or None,
+                   session_ttl=_int(env, "SESSION_TTL", 30 * 60),
+                   key_prefix=env.get("REDIS_PREFIX", "citizen-bot"),
+                   wechat=_wechat(env))
+
+
+def _int(env: dict, name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def _wechat(env: dict) -> WeChatSettings | None:
+    """WeChat is optional: without WECHAT_TOKEN the /wechat callback is not served."""
+    from .channels.wechat_settings import wechat_from_env
+    return wechat_from_env(env)

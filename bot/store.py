@@ -1,0 +1,89 @@
+"""Redis-backed state: sessions, per-user locks, message de-duplication, the log of unanswered questions.
+
+One small interface over a client passed in; every key is built in `_key`, every session has a TTL.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, replace
+
+from redis.asyncio import Redis
+
+SESSION_TTL = 30 * 60
+UNANSWERED_MAX = 10_000
+
+
+@dataclass(frozen=True)
+class Session:
+    city: str | None = None          # the city the user is asking about, once known
+    topic: str | None = None         # the last topic answered or asked about
+    pending: str | None = None       # a topic waiting for the user to name a city
+    last_text: str | None = None     # the last question, for elliptical follow-ups ("居民呢")
+
+    def evolve(self, **changes) -> "Session":
+        return replace(self, **changes)
+
+
+class Store:
+    def __init__(self, redis: Redis, prefix: str = "citizen-bot", session_ttl: int = SESSION_TTL):
+        self.redis = redis
+        self._prefix = prefix
+        self._ttl = session_ttl
+
+    def _key(self, *parts: str) -> str:
+        return ":".join((self._prefix, *parts))
+
+    async def load_session(self, user_id: str) -> Session:
+        raw = await self.redis.get(self._key("session", user_id))
+        if not raw:
+            return Session()
+        try:
+            data = json.loads(raw)
+            return Session(**{k: data.get(k) for k in Session.__dataclass_fields__})
+        except (ValueError, TypeError):
+            return Session()   # a corrupt session must not lock a citizen out: start afresh
+
+    async def save_session(self, user_id: str, session: Session) -> None:
+        await self.redis.set(self._key("session", user_id), json.dumps(asdict(session)), ex=self._ttl)
+
+    async def clear_session(self, user_id: str) -> None:
+        await self.redis.delete(self._key("session", user_id))
+
+    def user_lock(self, user_id: str, timeout: float = 10.0):
+        """Serialises one user's turns across processes, so a session is read after the lock is taken."""
+        return self.redis.lock(self._key("lock", user_id), timeout=timeout, blocking_timeout=timeout)
+
+    async def log_unanswered(self, text: str, city: str | None, channel: str, kind: str) -> None:
+        entry = json.dumps({"text": text, "city": city, "channel": channel, "kind": kind, "at": time.time()},
+                           ensure_ascii=False)
+        key = self._key("unanswered")
+        async with self.redis.pipeline(transaction=True) as pipe:
+            await pipe.lpush(key, entry).ltrim(key, 0, UNANSWERED_MAX - 1).execute()
+
+    async def unanswered(self, limit: int = 100) -> list[dict]:
+        return [json.loads(e) for e in await self.redis.lrange(self._key("unanswered"), 0, limit - 1)]
+
+    async def append_history(self, conversation: str, *entries: dict, keep: int = 100) -> None:
+        """Remember a conversation's messages (the web page shows them again after a reload)."""
+        key = self._key("history", conversation)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.rpush(key, *(json.dumps(e, ensure_ascii=False) for e in entries))
+            await pipe.ltrim(key, -keep, -1).expire(key, self._ttl * 48).execute()
+
+    async def history(self, conversation: str) -> list[dict]:
+        return [json.loads(e) for e in await self.redis.lrange(self._key("history", conversation), 0, -1)]
+
+    async def clear_history(self, conversation: str) -> None:
+        await self.redis.delete(self._key("history", conversation))
+
+    async def claim(self, name: str, ttl: int) -> bool:
+        """True for the first caller to claim `name` within `ttl` seconds (de-duplication across processes)."""
+        return bool(await self.redis.set(self._key("claim", name), "1", nx=True, ex=ttl))
+
+    async def put_result(self, name: str, value: str, ttl: int) -> None:
+        await self.redis.set(self._key("result", name), value, ex=ttl)
+
+    async def get_result(self, name: str) -> str | None:
+        raw = await self.redis.get(self._key("result", name))
+        return raw.decode() if isinstance(raw, bytes) else raw
