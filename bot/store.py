@@ -30,6 +30,7 @@ class Store:
         self.redis = redis
         self._prefix = prefix
         self._ttl = session_ttl
+        self.history_ttl = session_ttl * 48   # a conversation outlives its session: the page shows it again
 
     def _key(self, *parts: str) -> str:
         return ":".join((self._prefix, *parts))
@@ -69,13 +70,21 @@ class Store:
         key = self._key("history", conversation)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.rpush(key, *(json.dumps(e, ensure_ascii=False) for e in entries))
-            await pipe.ltrim(key, -keep, -1).expire(key, self._ttl * 48).execute()
+            await pipe.ltrim(key, -keep, -1).expire(key, self.history_ttl).execute()
 
     async def history(self, conversation: str) -> list[dict]:
         return [json.loads(e) for e in await self.redis.lrange(self._key("history", conversation), 0, -1)]
 
     async def clear_history(self, conversation: str) -> None:
         await self.redis.delete(self._key("history", conversation))
+
+    async def register_browser(self, browser_id: str) -> None:
+        """Record an identifier this server issued, so a browser cannot make one up and be believed."""
+        await self.redis.set(self._key("browser", browser_id), "1", ex=self.history_ttl)
+
+    async def browser_known(self, browser_id: str) -> bool:
+        """True (and its lifetime renewed) if this server issued `browser_id` and it has not expired."""
+        return bool(await self.redis.expire(self._key("browser", browser_id), self.history_ttl))
 
     async def claim(self, name: str, ttl: int) -> bool:
         """True for the first caller to claim `name` within `ttl` seconds (de-duplication across processes)."""
