@@ -53,9 +53,9 @@ async def redis_for(settings: Settings):
     try:
         yield client
     finally:
-        await client.aclose()
         if embedded:
-            await embedded.stop()
+            await embedded.stop(client)
+        await client.aclose()
 
 
 def make_dialogue(settings: Settings, redis: Redis) -> tuple[Dialogue, Store]:

@@ -22,6 +22,8 @@ MATCH_MIN = 0.30         # below this a topic is not an answer: "no match"
 SURE = 0.55              # above this the best topic is answered even when another is close
 MARGIN = 0.03            # closer than this, two unsure topics are offered to the user to pick from
 PASSAGE_MIN = 0.45       # an excerpt of the briefing must match at least this well
+REFUSE_MIN = 0.45        # "X's briefing has nothing on this" needs a topic that clearly fits the question
+REFUSE_LEAD = 0.12       # ... and, if the city has a weaker fitting topic, to beat it by this much
 # Words that carry no topic: "那定州呢", "我是寿光的", "我住在定州".
 _FILLER = re.compile(r"那么|那边|那里|这边|还有|的话|怎么样|如何|情况|我是|我在|我住在|住在|我来自|来自|我家在|本地|当地"
                      r"|人|市|那|呢|的|吗|呀|啊|是|在|我")
@@ -97,12 +99,13 @@ class Turn:
         if not _FILLER.sub("", u.text):
             return self._city_only(u)
         city = u.city or (None if u.other else self.session.city)
-        match = self._best_match(u, city)
-        if match is None:
+        ranked = self._ranked(u, city)
+        choice = self._choose(ranked, city)
+        if choice is None:
             return self._unmatched(u, city)
-        if isinstance(match, list):
-            return replies.clarify_topic(match, city, 0.0), self.session.evolve(last_text=u.text)
-        return self._topic_reply(self.kn.by_id[match.topic], match.score, u, city)
+        if isinstance(choice, list):
+            return replies.clarify_topic(choice, city, 0.0), self.session.evolve(last_text=u.text)
+        return self._topic_reply(self.kn.by_id[choice.topic], choice.score, u, city)
 
     def _city_only(self, u: Understood) -> tuple[Reply, Session]:
         """"定州" after a clarifying question, "那驻马店呢" after an answer, "我是寿光的" on its own."""
@@ -116,13 +119,29 @@ class Turn:
             return replies.refuse_other_place(u.other, None, 0.0), self.session
         return replies.fallback(self._popular(self.session.city)), self.session
 
-    def _best_match(self, u: Understood, city: str | None) -> Match | list[Topic] | None:
+    def _ranked(self, u: Understood, city: str | None) -> list[Match]:
+        """Topics for this message; an elliptical one ("居民呢") is also read with the question before it."""
         ranked = self.d._matcher.rank(u.text, city)
         leaning = self.session.last_text and (u.elliptical or not ranked or ranked[0].score < MATCH_MIN)
         if leaning:
             combined = self.d._matcher.rank(self.session.last_text + u.text, city)
             if combined and (not ranked or combined[0].score > ranked[0].score):
-                ranked = combined
+                return combined
+        return ranked
+
+    def _choose(self, ranked: list[Match], city: str | None) -> Match | list[Topic] | None:
+        """The topic to answer, topics to offer, or None. With a city known, a topic that city's briefing
+        covers is preferred; one it lacks is chosen (to refuse honestly) only when it clearly fits."""
+        if city:
+            have = [m for m in ranked if city in self.kn.by_id[m.topic].answers]
+            lack = [m for m in ranked if city not in self.kn.by_id[m.topic].answers]
+            lacking = lack[0] if lack and lack[0].score >= REFUSE_MIN else None
+            if have and have[0].score >= MATCH_MIN:
+                if lacking and lacking.score >= have[0].score + REFUSE_LEAD:
+                    return lacking
+                ranked = have
+            else:
+                return lacking
         if not ranked or ranked[0].score < MATCH_MIN:
             return None
         top, rest = ranked[0], ranked[1:]

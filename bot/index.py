@@ -53,3 +53,43 @@ class TfIdfIndex:
             key = self.keys[doc]
             if keep is None or keep(key):
                 yield key, score
+
+
+class CoverageIndex:
+    """How much of a query's information a document's vocabulary covers: the IDF-weighted share of the
+    query's features that the document contains at all. Unlike a cosine it does not punish a document for
+    having many other words, which suits a topic (all its examples, keywords and answer at once)."""
+
+    def __init__(self):
+        self._docs: list[tuple[Hashable, frozenset]] = []
+        self._postings: dict[str, list[int]] = defaultdict(list)
+        self._idf: dict[str, float] = {}
+        self.keys: list[Hashable] = []
+
+    def add(self, key: Hashable, features: Iterable[str]) -> None:
+        self._docs.append((key, frozenset(features)))
+
+    def build(self) -> "CoverageIndex":
+        n = len(self._docs)
+        df = Counter(f for _, feats in self._docs for f in feats)
+        self._idf = {f: math.log(1 + n / d) for f, d in df.items()}
+        unseen = math.log(1 + n)
+        self._unseen = unseen
+        for doc, (key, feats) in enumerate(self._docs):
+            self.keys.append(key)
+            for f in feats:
+                self._postings[f].append(doc)
+        self._docs = []
+        return self
+
+    def query(self, features: Counter, keep: Callable[[Hashable], bool] | None = None) -> Iterable[tuple[Hashable, float]]:
+        weights = {f: c * self._idf.get(f, self._unseen) for f, c in features.items()}
+        total = sum(weights.values()) or 1.0
+        covered: dict[int, float] = defaultdict(float)
+        for f, w in weights.items():
+            for doc in self._postings.get(f, ()):
+                covered[doc] += w
+        for doc, mass in covered.items():
+            key = self.keys[doc]
+            if keep is None or keep(key):
+                yield key, mass / total

@@ -5,9 +5,10 @@ that topic for that city, so a question worded like the briefing still finds its
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
-from .index import TfIdfIndex
+from .index import CoverageIndex, TfIdfIndex
 from .knowledge import Knowledge
 from .text import normalize
 from .tokens import Tokenizer
@@ -16,6 +17,11 @@ from .tokens import Tokenizer
 ANSWER_DOC_WEIGHT = 0.85
 # A topic that has an answer for the asked city wins close calls against one that does not.
 CITY_BONUS = 0.04
+# The best single document says how closely the question is worded like one; the topic's coverage (its
+# whole vocabulary: examples, keywords, answer) says whether the question's distinctive words belong to
+# the topic at all. "心脏支架集采后便宜了多少" is worded like a 波立维 example but only the stent topic has
+# 心脏支架; "普查了多少个窨井" is worded like no example but the manhole answer has 普查 and 窨井.
+TOPIC_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -28,14 +34,20 @@ class Matcher:
     def __init__(self, knowledge: Knowledge, tokenizer: Tokenizer):
         self._kn = knowledge
         self._tok = tokenizer
-        self._index = TfIdfIndex()
+        self._index, self._coverage = TfIdfIndex(), CoverageIndex()
         for topic in knowledge.topics:
+            vocabulary = Counter()
             for example in (topic.title, *topic.examples):
-                self._index.add((topic.id, None, 1.0), tokenizer.features(normalize(example)))
+                feats = tokenizer.features(normalize(example))
+                vocabulary.update(feats)
+                self._index.add((topic.id, None, 1.0), feats)
+            vocabulary.update(tokenizer.features(normalize(" ".join(topic.keywords))))
             for city, ans in topic.answers.items():
-                text = normalize(" ".join((topic.title, *topic.keywords, ans.text)))
-                self._index.add((topic.id, city, ANSWER_DOC_WEIGHT), tokenizer.features(text))
+                feats = tokenizer.features(normalize(" ".join((topic.title, *topic.keywords, ans.text))))
+                self._index.add((topic.id, city, ANSWER_DOC_WEIGHT), feats)
+                self._coverage.add((topic.id, city), vocabulary + feats)
         self._index.build()
+        self._coverage.build()
 
     def rank(self, text: str, city: str | None = None, limit: int = 5) -> list[Match]:
         """Topics for an already normalised, place-stripped text, best first."""
@@ -46,6 +58,10 @@ class Matcher:
         best: dict[str, float] = {}
         for (topic_id, _, weight), cos in self._index.query(feats, keep):
             best[topic_id] = max(best.get(topic_id, 0.0), cos * weight)
+        covered: dict[str, float] = {}
+        for (topic_id, _), share in self._coverage.query(feats, keep):
+            covered[topic_id] = max(covered.get(topic_id, 0.0), share)
+        best = {t: (1 - TOPIC_SHARE) * s + TOPIC_SHARE * covered.get(t, 0.0) for t, s in best.items()}
         if city:
             for topic_id in best:
                 if city in self._kn.by_id[topic_id].answers:

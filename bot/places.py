@@ -12,7 +12,7 @@ _OTHER_PLACES_FILE = Path(__file__).with_name("data") / "other_places.txt"
 # City centres, for a WeChat LOCATION event: the nearest briefing city is remembered for the session.
 CENTRES = {"平泉": (41.018, 118.702), "定州": (38.516, 114.990), "驻马店": (33.011, 114.022),
            "宁德": (26.666, 119.548), "寿光": (36.855, 118.791)}
-# Only the cities' own names and the suffixed forms people write; anything finer comes from the seeds.
+# The cities' own names and the suffixed forms people write; anything finer comes from the seeds.
 _ALIASES = {city: (city + "市", city) for city in CITIES}
 
 
@@ -43,6 +43,11 @@ class Gazetteer:
         self._other = tuple(p for p in _load_other_places() if p not in names)
         longest_first = sorted([*self._city_of, *self._ambiguous, *self._other], key=len, reverse=True)
         self._pattern = re.compile("|".join(map(re.escape, longest_first)))
+        # Only city names leave the text before matching: a town or road (桲椤树, 台头山) says which
+        # topic is meant as much as which city.
+        # "平泉市区" keeps its 市区: the suffix 市 goes only where it is not part of another word.
+        names = sorted([*CITIES, *self._other], key=len, reverse=True)
+        self._strip = re.compile("(?:" + "|".join(map(re.escape, names)) + ")(?:市(?![区民场]))?")
 
     def find(self, text: str) -> PlaceMention:
         city = other = None
@@ -53,7 +58,7 @@ class Gazetteer:
             elif name in self._other:
                 other = other or name.removesuffix("市")
         return PlaceMention(city=city, other=other if city is None else None,
-                            stripped=self._pattern.sub("", text))
+                            stripped=self._strip.sub("", text))
 
     def place_names(self) -> tuple[str, ...]:
         """Every name the gazetteer knows, for the tokenizer's user dictionary."""

@@ -36,11 +36,19 @@ class EmbeddedRedis:
             await asyncio.sleep(0.05)
         raise RuntimeError(f"embedded redis-server did not start; see {self.data_dir / 'redis.log'}")
 
-    async def stop(self) -> None:
-        """Stop the server if this process started it (SIGTERM makes redis save its data first)."""
-        if self._process and self._process.poll() is None:
-            self._process.terminate()
-            await asyncio.to_thread(self._process.wait, 10)
+    async def stop(self, client: Redis) -> None:
+        """Stop the server if this process started it and no other process still uses it (a `serve`
+        started after this `ask` shares it); SIGTERM makes redis save its data first."""
+        if not self._process or self._process.poll() is not None:
+            return
+        try:
+            others = len(await client.client_list()) - 1
+        except (OSError, RedisError):
+            others = 0
+        if others > 0:
+            return                 # left running for the processes still connected; the next one reuses it
+        self._process.terminate()
+        await asyncio.to_thread(self._process.wait, 10)
 
 
 async def _alive(client: Redis) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Iterable
+from functools import lru_cache
 
 import jieba
 from pypinyin import lazy_pinyin
@@ -16,6 +17,13 @@ _STOP_WORDS = frozenset("的 了 吗 呢 啊 吧 呀 嘛 哦 哈 呗 么 请问 
                         "告诉 我 我们 咱 咱们 你 您 那 那么 那个 这个 就 都 还 也 又 是 在".split())
 _STOP_CHARS = frozenset("的了吗呢啊吧呀嘛哦哈呗么")
 WORD, BIGRAM, PINYIN = 1.0, 0.6, 0.5
+
+
+@lru_cache(maxsize=20_000)
+def _syllable(char: str) -> str:
+    # Character by character: the same on both sides of a comparison, and cacheable, which whole-phrase
+    # conversion is not; a polyphone's reading matters less here than speed.
+    return lazy_pinyin(char)[0]
 
 
 class Tokenizer:
@@ -37,7 +45,7 @@ class Tokenizer:
         chars = [c for c in text if c not in _STOP_CHARS]
         for a, b in zip(chars, chars[1:]):
             feats["b:" + a + b] += BIGRAM
-        syllables = lazy_pinyin("".join(chars))
+        syllables = [_syllable(c) for c in chars]
         for a, b in zip(syllables, syllables[1:]):
             feats["p:" + a + b] += PINYIN
         if len(chars) == 1:

@@ -1,4 +1,4 @@
-"""Web channel: the JSON chat API (and, later, the chat page). Translates HTTP <-> Inbound/Reply only."""
+"""Web channel: the JSON chat API and health check; the chat page lives in webpage.py. Translates only."""
 from __future__ import annotations
 
 import json
@@ -62,5 +62,7 @@ async def health(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
+    from . import webpage            # imported here: webpage builds on this module's helpers
     app.router.add_post("/api/chat", chat)
     app.router.add_get("/healthz", health)
+    webpage.setup(app)

@@ -1,0 +1,186 @@
+"""Web chat page: the page and its assets at /, and the cookie-session API the page talks to.
+
+Translates HTTP <-> Inbound/Reply only. A browser is known by an identifier the server issues and records
+(cookie `cb_sid`); the page never chooses it, so no one can pick an id and read another person's chat.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiohttp import web
+
+from ..models import Inbound
+from .web import MAX_TEXT, error
+
+COOKIE = "cb_sid"
+_BROWSER_ID = re.compile(r"^[A-Za-z0-9_-]{32}$")        # what secrets.token_urlsafe(24) produces
+STATIC = Path(__file__).resolve().parent.parent / "static"
+ASSETS = ("chat.css", "chat.js")
+STARTERS = 4
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+SECURITY_HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
+                    "Referrer-Policy": "same-origin", "X-Frame-Options": "DENY"}
+# An asset asked for with its current fingerprint never changes, so browsers (and WeChat's webview,
+# which caches hard) may keep it; anything else must be revalidated so a deploy is seen at once.
+FOREVER = "public, max-age=31536000, immutable"
+REVALIDATE = "no-cache"
+
+
+class BadRequest(ValueError):
+    """The request cannot be answered; the message tells the citizen (or developer) why."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Page:
+    html: bytes
+    versions: dict[str, str]       # asset name -> fingerprint of its content
+    starters: tuple[str, ...]      # sample questions offered before the first message
+
+
+def fingerprint(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
+def load_page(starters: tuple[str, ...]) -> Page:
+    """Read the page once and point it at fingerprinted asset URLs."""
+    versions = {name: fingerprint(STATIC / name) for name in ASSETS}
+    html = (STATIC / "index.html").read_text(encoding="utf-8")
+    for name, version in versions.items():
+        html = html.replace(f"/static/{name}\"", f"/static/{name}?v={version}\"")
+    return Page(html.encode("utf-8"), versions, starters)
+
+
+def starter_questions(knowledge) -> tuple[str, ...]:
+    """One question from each of the first categories, each for a city whose briefing answers it."""
+    from ..replies import canonical_question
+    seen, out = set(), []
+    for topic in knowledge.topics:
+        if topic.answers and topic.category not in seen:
+            seen.add(topic.category)
+            out.append(canonical_question(topic, topic.cities()[0]))
+    return tuple(out[:STARTERS])
+
+
+async def index(request: web.Request) -> web.Response:
+    page: Page = request.app["webpage"]
+    return web.Response(body=page.html, content_type="text/html", charset="utf-8",
+                        headers={"Cache-Control": REVALIDATE})
+
+
+async def asset(request: web.Request) -> web.StreamResponse:
+    name = request.match_info["name"]
+    versions = request.app["webpage"].versions
+    if name not in versions:
+        raise web.HTTPNotFound(reason="没有这个文件")
+    cache = FOREVER if request.query.get("v") == versions[name] else REVALIDATE
+    return web.FileResponse(STATIC / name, headers={"Cache-Control": cache})
+
+
+async def browser_id(request: web.Request) -> str:
+    """The id in the browser's cookie if this server issued it; otherwise a fresh one, recorded."""
+    store = request.app["store"]
+    claimed = request.cookies.get(COOKIE, "")
+    if _BROWSER_ID.match(claimed) and await store.browser_known(claimed):
+        return claimed
+    fresh = secrets.token_urlsafe(24)
+    await store.register_browser(fresh)
+    return fresh
+
+
+def with_cookie(response: web.Response, request: web.Request, browser: str) -> web.Response:
+    """(Re)set the cookie on every reply, so it lives as long as the conversation it names."""
+    https = request.secure or request.headers.get("X-Forwarded-Proto") == "https"
+    response.set_cookie(COOKIE, browser, max_age=request.app["store"].history_ttl, path="/",
+                        httponly=True, samesite="Lax", secure=https)
+    return response
+
+
+def respond(request: web.Request, browser: str, body: dict) -> web.Response:
+    response = web.json_response(body, dumps=lambda o: json.dumps(o, ensure_ascii=False))
+    return with_cookie(response, request, browser)
+
+
+def conversation(browser: str) -> str:
+    """The dialogue's user id and the history's key: prefixed so it can never be an /api/chat user's."""
+    return f"web:{browser}"
+
+
+async def read_text(request: web.Request) -> str:
+    """The question in a {"text": ...} body, or BadRequest saying what is wrong with it."""
+    if request.content_type != "application/json":
+        raise BadRequest(415, "请以JSON格式发送，例如 {\"text\": \"平泉坐公交车要多少钱\"}")
+    try:
+        payload = json.loads(await request.read())
+    except ValueError:                    # bad JSON and bad UTF-8 alike
+        raise BadRequest(400, "请求体不是合法的UTF-8 JSON") from None
+    text = payload.get("text") if isinstance(payload, dict) else None
+    if not isinstance(text, str):
+        raise BadRequest(400, "请求体必须是JSON对象，并带有字符串字段 text")
+    return checked(text)
+
+
+def checked(text: str) -> str:
+    if not text.strip():
+        raise BadRequest(400, "请输入您的问题")
+    if len(text) > MAX_TEXT:
+        raise BadRequest(400, f"问题太长了：最多{MAX_TEXT}个字，请精简后再问")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:            # a lone surrogate from "\ud800" in JSON would break the reply
+        raise BadRequest(400, "问题里有无法识别的字符，请重新输入") from None
+    return text
+
+
+async def chat(request: web.Request) -> web.Response:
+    try:
+        text = await read_text(request)
+    except BadRequest as exc:
+        return error(exc.status, str(exc))
+    browser = await browser_id(request)
+    user = conversation(browser)
+    reply = (await request.app["dialogue"].handle(Inbound("web", user, text))).to_json()
+    now = time.time()
+    await request.app["store"].append_history(user, {"role": "user", "text": text, "at": now},
+                                              {"role": "bot", "at": now, **reply})
+    return respond(request, browser, reply)
+
+
+async def history(request: web.Request) -> web.Response:
+    browser = await browser_id(request)
+    messages = await request.app["store"].history(conversation(browser))
+    return respond(request, browser, {"messages": messages, "starters": list(request.app["webpage"].starters)})
+
+
+async def reset(request: web.Request) -> web.Response:
+    browser = await browser_id(request)
+    user = conversation(browser)
+    await request.app["dialogue"].reset(user)
+    await request.app["store"].clear_history(user)
+    return respond(request, browser, {"ok": True, "starters": list(request.app["webpage"].starters)})
+
+
+async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+
+
+def setup(app: web.Application) -> None:
+    from ..app import build_brain      # here, not at import: app.py imports the channels
+    app["webpage"] = load_page(starter_questions(build_brain(app["settings"].knowledge_root).knowledge))
+    app.on_response_prepare.append(security_headers)
+    app.router.add_get("/", index)
+    app.router.add_get("/static/{name}", asset)
+    app.router.add_post("/api/web/chat", chat)
+    app.router.add_get("/api/web/history", history)
+    app.router.add_post("/api/web/reset", reset)
