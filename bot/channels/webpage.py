@@ -15,7 +15,10 @@ from pathlib import Path
 
 from aiohttp import web
 
+from ..knowledge import CITIES
 from ..models import Inbound
+from ..replies import canonical_question
+from ..store import Session
 from .web import MAX_TEXT, error
 
 COOKIE = "cb_sid"
@@ -48,6 +51,9 @@ class Page:
     starters: tuple[str, ...]      # sample questions offered before the first message
 
 
+PAGE = web.AppKey("webpage", Page)
+
+
 def fingerprint(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
 
@@ -61,26 +67,37 @@ def load_page(starters: tuple[str, ...]) -> Page:
     return Page(html.encode("utf-8"), versions, starters)
 
 
-def starter_questions(knowledge) -> tuple[str, ...]:
-    """One question from each of the first categories, each for a city whose briefing answers it."""
-    from ..replies import canonical_question
+def starter_questions(settings) -> tuple[str, ...]:
+    """Sample questions for the welcome: per category a topic many cities answer, the cities in turn.
+
+    Each is put to the dialogue once here, so a chip the page offers is never met with "which one?"."""
+    from ..app import build_brain, make_dialogue    # here, not at import: app.py imports the channels
+    dialogue = make_dialogue(settings, None)[0]       # only its pure turn logic runs: no Redis needed
+    topics = sorted(build_brain(settings.knowledge_root).knowledge.topics, key=lambda t: -len(t.answers))
     seen, out = set(), []
-    for topic in knowledge.topics:
-        if topic.answers and topic.category not in seen:
+    for topic in topics:
+        if topic.category in seen or not topic.answers:
+            continue
+        wanted = CITIES[len(out) % len(CITIES)]
+        question = canonical_question(topic, wanted if wanted in topic.answers else topic.cities()[0])
+        reply, _ = dialogue.turn(question, Session())
+        if reply.kind == "answer" and reply.topic == topic.id:
             seen.add(topic.category)
-            out.append(canonical_question(topic, topic.cities()[0]))
-    return tuple(out[:STARTERS])
+            out.append(question)
+        if len(out) == STARTERS:
+            break
+    return tuple(out)
 
 
 async def index(request: web.Request) -> web.Response:
-    page: Page = request.app["webpage"]
+    page: Page = request.app[PAGE]
     return web.Response(body=page.html, content_type="text/html", charset="utf-8",
                         headers={"Cache-Control": REVALIDATE})
 
 
 async def asset(request: web.Request) -> web.StreamResponse:
     name = request.match_info["name"]
-    versions = request.app["webpage"].versions
+    versions = request.app[PAGE].versions
     if name not in versions:
         raise web.HTTPNotFound(reason="没有这个文件")
     cache = FOREVER if request.query.get("v") == versions[name] else REVALIDATE
@@ -159,7 +176,7 @@ async def chat(request: web.Request) -> web.Response:
 async def history(request: web.Request) -> web.Response:
     browser = await browser_id(request)
     messages = await request.app["store"].history(conversation(browser))
-    return respond(request, browser, {"messages": messages, "starters": list(request.app["webpage"].starters)})
+    return respond(request, browser, {"messages": messages, "starters": list(request.app[PAGE].starters)})
 
 
 async def reset(request: web.Request) -> web.Response:
@@ -167,7 +184,7 @@ async def reset(request: web.Request) -> web.Response:
     user = conversation(browser)
     await request.app["dialogue"].reset(user)
     await request.app["store"].clear_history(user)
-    return respond(request, browser, {"ok": True, "starters": list(request.app["webpage"].starters)})
+    return respond(request, browser, {"ok": True, "starters": list(request.app[PAGE].starters)})
 
 
 async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
@@ -176,8 +193,7 @@ async def security_headers(request: web.Request, response: web.StreamResponse) -
 
 
 def setup(app: web.Application) -> None:
-    from ..app import build_brain      # here, not at import: app.py imports the channels
-    app["webpage"] = load_page(starter_questions(build_brain(app["settings"].knowledge_root).knowledge))
+    app[PAGE] = load_page(starter_questions(app["settings"]))
     app.on_response_prepare.append(security_headers)
     app.router.add_get("/", index)
     app.router.add_get("/static/{name}", asset)
