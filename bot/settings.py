@@ -19,6 +19,8 @@ class WeChatSettings:
     aes_key: str | None = None       # the 43-character EncodingAESKey; None means plaintext mode
     appsecret: str = ""
     api_base: str = "https://api.weixin.qq.com"
+    # WeChat gives up after 5 s; answer (or say "success" and send later) well before that
+    reply_deadline: float = 4.0
 
 
 @dataclass(frozen=True)

@@ -90,9 +90,33 @@ class Store:
         """True for the first caller to claim `name` within `ttl` seconds (de-duplication across processes)."""
         return bool(await self.redis.set(self._key("claim", name), "1", nx=True, ex=ttl))
 
-    async def put_result(self, name: str, value: str, ttl: int) -> None:
-        await self.redis.set(self._key("result", name), value, ex=ttl)
+    async def put_result(self, name: str, value: str, ttl: int, only_new: bool = False) -> bool:
+        """Store a result; with `only_new`, only if none is stored yet (False when one was)."""
+        return bool(await self.redis.set(self._key("result", name), value, ex=ttl, nx=only_new))
 
     async def get_result(self, name: str) -> str | None:
         raw = await self.redis.get(self._key("result", name))
         return raw.decode() if isinstance(raw, bytes) else raw
+
+    async def put_more(self, user_id: str, text: str, ttl: int = SESSION_TTL) -> None:
+        """The rest of a reply too long for one message, sent when the user asks for more."""
+        if text:
+            await self.redis.set(self._key("more", user_id), text, ex=ttl)
+        else:
+            await self.redis.delete(self._key("more", user_id))
+
+    async def pop_more(self, user_id: str) -> str | None:
+        raw = await self.redis.getdel(self._key("more", user_id))
+        return raw.decode() if isinstance(raw, bytes) else raw
+
+    async def get_secret(self, name: str) -> str | None:
+        raw = await self.redis.get(self._key("secret", name))
+        return raw.decode() if isinstance(raw, bytes) else raw
+
+    async def put_secret(self, name: str, value: str, ttl: int) -> None:
+        """A short-lived credential shared by all processes (WeChat's access token)."""
+        await self.redis.set(self._key("secret", name), value, ex=ttl)
+
+    def lock(self, name: str, timeout: float = 10.0):
+        """A lock across processes, for work only one of them should do at a time."""
+        return self.redis.lock(self._key("joblock", name), timeout=timeout, blocking_timeout=timeout)

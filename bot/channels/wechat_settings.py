@@ -5,15 +5,19 @@ import re
 
 _TOKEN = re.compile(r"^[A-Za-z0-9]{3,32}$")
 _AES_KEY = re.compile(r"^[A-Za-z0-9]{43}$")
+_APPID = re.compile(r"^wx[0-9A-Za-z]{16}$")
+_APPSECRET = re.compile(r"^[0-9A-Za-z]{32}$")
+_API_BASE = re.compile(r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
+DEFAULT_API_BASE = "https://api.weixin.qq.com"
 
 
 def wechat_from_env(env: dict):
     from ..settings import SettingsError, WeChatSettings
     token = env.get("WECHAT_TOKEN")
     if token is None:
-        if env.get("WECHAT_AES_KEY") or env.get("WECHAT_APPID"):
-            raise SettingsError("WECHAT_TOKEN is missing: it is required when WECHAT_APPID or "
-                                "WECHAT_AES_KEY is set (the Token from the official account's server settings)")
+        if env.get("WECHAT_AES_KEY") or env.get("WECHAT_APPID") or env.get("WECHAT_APPSECRET"):
+            raise SettingsError("WECHAT_TOKEN is missing: it is required when WECHAT_APPID, WECHAT_AES_KEY or "
+                                "WECHAT_APPSECRET is set (the Token from the official account's server settings)")
         return None
     if not _TOKEN.match(token):
         raise SettingsError("WECHAT_TOKEN must be 3-32 letters or digits, as WeChat's console requires")
@@ -22,8 +26,22 @@ def wechat_from_env(env: dict):
         raise SettingsError("WECHAT_AES_KEY must be the 43-character EncodingAESKey (letters and digits) "
                             "from WeChat's console, or unset for plaintext mode")
     appid = env.get("WECHAT_APPID", "")
+    appsecret = env.get("WECHAT_APPSECRET", "")
+    _check_account(appid, appsecret, aes_key)
+    api_base = env.get("WECHAT_API_BASE") or DEFAULT_API_BASE
+    if not _API_BASE.match(api_base):
+        raise SettingsError(f"WECHAT_API_BASE must be an http(s) URL such as {DEFAULT_API_BASE}, got {api_base!r}")
+    return WeChatSettings(token=token, appid=appid, aes_key=aes_key, appsecret=appsecret,
+                          api_base=api_base.rstrip("/"))
+
+
+def _check_account(appid: str, appsecret: str, aes_key: str | None) -> None:
+    from ..settings import SettingsError
+    if appid and not _APPID.match(appid):
+        raise SettingsError("WECHAT_APPID must be the AppID from WeChat's console: \"wx\" and 16 letters or digits")
     if aes_key and not appid:
         raise SettingsError("WECHAT_APPID is required in compatible/safe mode (WECHAT_AES_KEY set)")
-    return WeChatSettings(token=token, appid=appid, aes_key=aes_key,
-                          appsecret=env.get("WECHAT_APPSECRET", ""),
-                          api_base=env.get("WECHAT_API_BASE", "https://api.weixin.qq.com").rstrip("/"))
+    if appsecret and not _APPSECRET.match(appsecret):
+        raise SettingsError("WECHAT_APPSECRET must be the 32-character AppSecret from WeChat's console")
+    if appsecret and not appid:
+        raise SettingsError("WECHAT_APPID is required with WECHAT_APPSECRET (both are needed for an access token)")

@@ -1,0 +1,148 @@
+"""The WeChat official account callback at /wechat: HTTP <-> WeChat XML, nothing more.
+
+GET answers WeChat's URL verification; POST takes a message (plaintext, compatible or safe mode),
+answers it once across processes (`wechat_delivery`) and replies with WeChat XML, or "success" when
+the reply will follow through the customer-service API.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+from aiohttp import ClientSession, web
+from wechatpy import parse_message
+
+from ..settings import WeChatSettings
+from ..wechat_api import CustomerService
+from . import wechat_messages, wechat_text
+from .wechat_delivery import Delivery
+from .wechat_envelope import Envelope, Rejected, text_reply
+from .wechat_messages import Conversation
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 64 * 1024      # real callbacks are under 2 KB; anything near this is not from WeChat
+_ECHOSTR = re.compile(r"^[0-9A-Za-z_-]{1,128}$")
+_DIGITS = re.compile(r"^[0-9]{1,20}$")
+
+
+@dataclass(frozen=True)
+class _Running:
+    conversation: Conversation
+    delivery: Delivery
+    api: CustomerService | None      # None without WECHAT_APPSECRET: late replies cannot be sent
+
+
+class WeChatCallback:
+    def __init__(self, settings: WeChatSettings, deadline: float = 4.0):
+        self._settings, self._deadline = settings, deadline
+        self._envelope = Envelope(settings)
+        self._running: _Running | None = None
+
+    async def lifecycle(self, app: web.Application):
+        """cleanup_ctx: an HTTP client for the customer-service API; late replies finish before exit."""
+        from ..app import build_brain
+        knowledge = build_brain(app["settings"].knowledge_root).knowledge
+        delivery = Delivery(app["store"], self._deadline)
+        async with ClientSession() as http:
+            api = CustomerService(http, app["store"], self._settings) if self._settings.appsecret else None
+            self._running = _Running(Conversation(app["dialogue"], app["store"], knowledge), delivery, api)
+            yield
+            await delivery.close()
+
+    async def verify(self, request: web.Request) -> web.Response:
+        """WeChat's URL check: echo `echostr` only when the signature holds; nothing is reflected otherwise."""
+        try:
+            self._envelope.check_query(request.query)
+        except Rejected as exc:
+            return _refuse(request, exc)
+        echostr = request.query.get("echostr", "")
+        if not _ECHOSTR.match(echostr):
+            return _refuse(request, Rejected(400, "echostr missing or malformed"))
+        return web.Response(text=echostr, content_type="text/plain", headers={"X-Content-Type-Options": "nosniff"})
+
+    async def receive(self, request: web.Request) -> web.Response:
+        try:
+            self._envelope.check_query(request.query)
+            xml, fields = self._envelope.open(request.query, await _read_body(request))
+            msg = _parse(xml, fields)
+        except Rejected as exc:
+            return _refuse(request, exc)
+        text = await self._reply_text(msg, _Kind.of(fields))
+        if not text:
+            return web.Response(text="success", content_type="text/plain")
+        body = self._envelope.seal(text_reply(msg.target, msg.source, text), request.query["nonce"])
+        return web.Response(text=body, content_type="application/xml")
+
+    async def _reply_text(self, msg, kind: "_Kind") -> str:
+        running = self._running
+
+        async def produce() -> str:
+            try:
+                return await wechat_messages.respond(msg, running.conversation, kind.msg_type, kind.event)
+            except Exception:
+                log.exception("wechat: answering a %s message failed", kind.msg_type)
+                return wechat_text.TROUBLE
+
+        async def send_late(text: str) -> None:
+            if running.api is None:
+                log.warning("wechat: a late reply was dropped: set WECHAT_APPSECRET to send it")
+                return
+            await running.api.send_text(msg.source, text)
+
+        return await running.delivery.reply_once(kind.dedup_key, produce, send_late)
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """What a message is and how its retries are recognised, read from its fields."""
+    msg_type: str
+    event: str
+    dedup_key: str
+
+    @classmethod
+    def of(cls, fields: dict) -> "_Kind":
+        msg_type = fields["MsgType"].strip().lower()
+        event = str(fields.get("Event") or "").strip().lower()
+        sender, sent = fields["FromUserName"], fields.get("CreateTime")
+        # WeChat's rule: messages by MsgId, events by sender + CreateTime (and here the event too)
+        if msg_type == "event" or not fields.get("MsgId"):
+            return cls(msg_type, event, f"event:{sender}:{sent}:{msg_type}:{event}")
+        return cls(msg_type, event, f"msg:{fields['MsgId']}")
+
+
+def _parse(xml: str, fields: dict):
+    """A wechatpy message, once the fields every callback carries are present and well formed."""
+    for name in ("ToUserName", "FromUserName", "MsgType"):
+        if not isinstance(fields.get(name), str) or not fields[name].strip():
+            raise Rejected(400, f"<{name}> missing")
+    for name in ("CreateTime", "MsgId"):
+        if fields.get(name) is not None and not _DIGITS.match(str(fields[name])):
+            raise Rejected(400, f"<{name}> is not a number")
+    return parse_message(xml)
+
+
+async def _read_body(request: web.Request) -> bytes:
+    """The body, refused with 400 past MAX_BODY without buffering more than that."""
+    if (request.content_length or 0) > MAX_BODY:
+        raise Rejected(400, "body too large")
+    body = bytearray()
+    async for chunk in request.content.iter_any():
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise Rejected(400, "body too large")
+    return bytes(body)
+
+
+def _refuse(request: web.Request, exc: Rejected) -> web.Response:
+    log.warning("wechat: refused %s %s from %s: %s", request.method, request.path, request.remote, exc)
+    return web.Response(status=exc.status, text="forbidden" if exc.status == 403 else "bad request",
+                        content_type="text/plain")
+
+
+def setup(app: web.Application, settings: WeChatSettings, deadline: float | None = None) -> None:
+    callback = WeChatCallback(settings, settings.reply_deadline if deadline is None else deadline)
+    app.cleanup_ctx.append(callback.lifecycle)
+    app.router.add_get("/wechat", callback.verify)
+    app.router.add_post("/wechat", callback.receive)

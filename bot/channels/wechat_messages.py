@@ -1,0 +1,119 @@
+"""What each kind of WeChat message means for the conversation: text in, reply text out.
+
+Questions go to the dialogue unchanged; this module only translates WeChat's message kinds (voice,
+menu clicks, locations, pictures, subscriptions) into questions, session facts or short hints.
+"""
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from ..dialogue import Dialogue
+from ..knowledge import Knowledge
+from ..models import Inbound
+from ..places import nearest_city
+from ..replies import canonical_question
+from ..store import Store
+from . import wechat_text as say
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """What answering a WeChat message needs."""
+    dialogue: Dialogue
+    store: Store
+    knowledge: Knowledge
+
+
+def user_id(openid: str) -> str:
+    """Sessions of WeChat users live apart from web users, whose ids the browser chooses."""
+    return "wechat:" + openid
+
+
+async def respond(msg, c: Conversation, kind: str, event: str = "") -> str:
+    """The reply text for a parsed wechatpy message of MsgType `kind`; "" when there is nothing to say.
+
+    `kind` and `event` come from the XML itself: wechatpy turns every type it does not know into one
+    UnknownMessage, and an unknown event must stay silent where an unknown message gets a hint.
+    """
+    if kind == "event":
+        handler = _EVENTS.get(event)
+        return await handler(msg, c) if handler else ""
+    return await _MESSAGES.get(kind, _media)(msg, c)
+
+
+async def ask(c: Conversation, openid: str, text: str, msg_id: str | None = None) -> str:
+    user = user_id(openid)
+    if text.strip() in say.MORE_WORDS:
+        rest = await c.store.pop_more(user)
+        return await page(c, openid, rest) if rest else say.NOTHING_MORE
+    reply = await c.dialogue.handle(Inbound("wechat", user, text, msg_id))
+    return await page(c, openid, say.render(reply))
+
+
+async def page(c: Conversation, openid: str, text: str) -> str:
+    """What fits in one message; the rest waits in Redis for "继续"."""
+    head, rest = say.fit(text)
+    await c.store.put_more(user_id(openid), rest)
+    return head
+
+
+async def _text(msg, c: Conversation) -> str:
+    return await ask(c, msg.source, _string(msg.content), str(msg.id))
+
+
+async def _voice(msg, c: Conversation) -> str:
+    heard = _string(msg.recognition).strip()
+    return await ask(c, msg.source, heard, str(msg.id)) if heard else say.VOICE_UNRECOGNISED
+
+
+async def _media(msg, c: Conversation) -> str:
+    return say.MEDIA_HINT
+
+
+async def _welcome(msg, c: Conversation) -> str:
+    return say.WELCOME
+
+
+async def _menu(msg, c: Conversation) -> str:
+    """A menu button whose key is a topic id asks that topic's first example question."""
+    topic = c.knowledge.topic(_string(msg.key).strip())
+    return await ask(c, msg.source, canonical_question(topic)) if topic else say.MENU_UNKNOWN
+
+
+async def _location_event(msg, c: Conversation) -> str:
+    # WeChat reports the location on entering the chat (and may every 5 s): confirm only a change
+    city = _nearest(msg, "latitude", "longitude")
+    session = await c.store.load_session(user_id(msg.source))
+    if city is None or session.city == city:
+        return ""
+    await c.dialogue.remember_city(user_id(msg.source), city)
+    return say.located(city)
+
+
+async def _location_message(msg, c: Conversation) -> str:
+    city = _nearest(msg, "location_x", "location_y")
+    if city is None:
+        return say.MEDIA_HINT
+    await c.dialogue.remember_city(user_id(msg.source), city)
+    return say.located(city)
+
+
+def _nearest(msg, lat_field: str, lon_field: str) -> str | None:
+    try:      # wechatpy converts on attribute access, so a malformed number raises here
+        lat, lon = float(getattr(msg, lat_field)), float(getattr(msg, lon_field))
+    except (TypeError, ValueError):
+        return None
+    valid = -90 <= lat <= 90 and -180 <= lon <= 180 and (lat, lon) != (0.0, 0.0)
+    return nearest_city(lat, lon) if valid else None
+
+
+def _string(value) -> str:
+    """Element text as a string: an empty element parses as None, a nested one as a dict."""
+    return value if isinstance(value, str) else ""
+
+
+Handler = Callable[[object, Conversation], Awaitable[str]]
+_MESSAGES: dict[str, Handler] = {"text": _text, "voice": _voice, "location": _location_message}
+_EVENTS: dict[str, Handler] = {"subscribe": _welcome, "subscribe_scan": _welcome, "click": _menu,
+                               "location": _location_event}
