@@ -11,13 +11,15 @@ from redis.asyncio import Redis
 
 from . import knowledge as knowledge_mod
 from .dialogue import Dialogue
-from .knowledge import Knowledge
+from .knowledge import CITIES, Knowledge
 from .matcher import Matcher
 from .passages import PassageSearch
 from .places import Gazetteer
 from .redis_embedded import EmbeddedRedis
 from .settings import Settings
+from .spelling import SoundAlike
 from .store import Store
+from .text import normalize
 from .tokens import Tokenizer
 
 MAX_BODY = 64 * 1024
@@ -30,6 +32,7 @@ class Brain:
     matcher: Matcher
     passages: PassageSearch
     gazetteer: Gazetteer
+    spelling: SoundAlike
 
 
 @lru_cache(maxsize=4)
@@ -38,7 +41,14 @@ def build_brain(root: Path) -> Brain:
     gazetteer = Gazetteer(kn)
     vocabulary = [w for t in kn.topics for w in (t.title, *t.keywords)] + list(gazetteer.place_names())
     tokenizer = Tokenizer(vocabulary)
-    return Brain(kn, Matcher(kn, tokenizer), PassageSearch(kn, tokenizer), gazetteer)
+    spelling = SoundAlike(_knowledge_words(kn, tokenizer) + vocabulary + list(CITIES), tokenizer.is_word,
+                          tokenizer.cut)
+    return Brain(kn, Matcher(kn, tokenizer), PassageSearch(kn, tokenizer), gazetteer, spelling)
+
+
+def _knowledge_words(kn: Knowledge, tokenizer: Tokenizer) -> list[str]:
+    texts = [text for t in kn.topics for text in (*t.examples, *(a.text for a in t.answers.values()))]
+    return [w for text in texts for w in tokenizer.words(normalize(text))]
 
 
 @asynccontextmanager
@@ -61,7 +71,7 @@ async def redis_for(settings: Settings):
 def make_dialogue(settings: Settings, redis: Redis) -> tuple[Dialogue, Store]:
     brain = build_brain(settings.knowledge_root)
     store = Store(redis, settings.key_prefix, settings.session_ttl)
-    return Dialogue(brain.knowledge, brain.matcher, brain.passages, brain.gazetteer, store), store
+    return Dialogue(brain, store), store
 
 
 @asynccontextmanager

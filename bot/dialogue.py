@@ -9,19 +9,22 @@ import re
 from dataclasses import dataclass
 
 from . import replies, smalltalk
-from .knowledge import Knowledge, Topic
-from .matcher import Match, Matcher
+from typing import TYPE_CHECKING
+
+from .knowledge import Topic
+from .matcher import Match
 from .models import Inbound, Reply
-from .passages import PassageSearch
-from .places import Gazetteer
 from .store import Session, Store
+
+if TYPE_CHECKING:
+    from .app import Brain
 from .text import normalize
 
 MAX_INPUT = 500          # characters of a message that are read; the rest of a pasted essay is ignored
 MATCH_MIN = 0.30         # below this a topic is not an answer: "no match"
 SURE = 0.55              # above this the best topic is answered even when another is close
 MARGIN = 0.03            # closer than this, two unsure topics are offered to the user to pick from
-PASSAGE_MIN = 0.45       # an excerpt of the briefing must match at least this well
+PASSAGE_MIN = 0.40       # an excerpt must cover this share of the question (IDF-weighted)
 REFUSE_MIN = 0.45        # "X's briefing has nothing on this" needs a topic that clearly fits the question
 REFUSE_LEAD = 0.12       # ... and, if the city has a weaker fitting topic, to beat it by this much
 # Words that carry no topic: "那定州呢", "我是寿光的", "我住在定州".
@@ -39,9 +42,9 @@ class Understood:
 
 
 class Dialogue:
-    def __init__(self, knowledge: Knowledge, matcher: Matcher, passages: PassageSearch,
-                 gazetteer: Gazetteer, store: Store):
-        self._kn, self._matcher, self._passages, self._gaz = knowledge, matcher, passages, gazetteer
+    def __init__(self, brain: "Brain", store: Store):
+        self._kn, self._matcher, self._passages = brain.knowledge, brain.matcher, brain.passages
+        self._gaz, self._spelling = brain.gazetteer, brain.spelling
         self._store = store
 
     async def handle(self, inbound: Inbound) -> Reply:
@@ -92,13 +95,15 @@ class Turn:
         return Reply(smalltalk.REPLIES[kind], None, None, 1.0, (), self._popular(self.session.city), "smalltalk")
 
     def _understand(self, norm: str) -> Understood:
-        places = self.d._gaz.find(norm)
+        places = self.d._gaz.find(self.d._spelling.repair(norm))
         return Understood(places.stripped, places.city, places.other, bool(_ELLIPSIS.search(norm)))
 
     def _question(self, u: Understood) -> tuple[Reply, Session]:
         if not _FILLER.sub("", u.text):
             return self._city_only(u)
         city = u.city or (None if u.other else self.session.city)
+        if u.city:                       # a city the user names is remembered, whatever comes of the question
+            self.session = self.session.evolve(city=u.city)
         ranked = self._ranked(u, city)
         choice = self._choose(ranked, city)
         if choice is None:
@@ -123,11 +128,17 @@ class Turn:
         """Topics for this message; an elliptical one ("居民呢") is also read with the question before it."""
         ranked = self.d._matcher.rank(u.text, city)
         leaning = self.session.last_text and (u.elliptical or not ranked or ranked[0].score < MATCH_MIN)
-        if leaning:
-            combined = self.d._matcher.rank(self.session.last_text + u.text, city)
-            if combined and (not ranked or combined[0].score > ranked[0].score):
-                return combined
-        return ranked
+        if not leaning:
+            return ranked
+        combined = self.d._matcher.rank(self.session.last_text + u.text, city)
+        if not combined or (not u.elliptical and ranked and ranked[0].score >= combined[0].score):
+            return ranked
+        # The previous question supplies the subject, this one what changes: "职工…起付线" + "居民呢"
+        # must land on the 居民 topic, so a candidate is also judged by the new words alone.
+        alone = {m.topic: m.score for m in ranked}
+        rescored = [Match(m.topic, (m.score + alone.get(m.topic, 0.0)) / 2) for m in combined]
+        top = max(rescored, key=lambda m: m.score)
+        return [Match(top.topic, combined[0].score)] + [m for m in combined if m.topic != top.topic]
 
     def _choose(self, ranked: list[Match], city: str | None) -> Match | list[Topic] | None:
         """The topic to answer, topics to offer, or None. With a city known, a topic that city's briefing
@@ -145,7 +156,11 @@ class Turn:
         if not ranked or ranked[0].score < MATCH_MIN:
             return None
         top, rest = ranked[0], ranked[1:]
-        close = [m for m in rest if m.score >= MATCH_MIN and top.score - m.score < MARGIN]
+        # Offer a choice only between different subjects: two facets of one subject (老旧小区改造 and
+        # 老旧小区改什么) are better served by the closer one and its follow-up suggestions.
+        category = self.kn.by_id[top.topic].category
+        close = [m for m in rest if m.score >= MATCH_MIN and top.score - m.score < MARGIN
+                 and self.kn.by_id[m.topic].category != category]
         if top.score < SURE and close:
             return [self.kn.by_id[m.topic] for m in (top, *close[:2])]
         return top
@@ -174,7 +189,7 @@ class Turn:
         if city:
             found = self.d._passages.best(u.text, city)
             if found and found[1] >= PASSAGE_MIN:
-                return replies.excerpt(self.kn, *found), self.session.evolve(city=city, pending=None)
+                return replies.excerpt(self.kn, *found), self.session.evolve(pending=None)
         return replies.fallback(self._popular(city)), self.session
 
     def _related(self, topic: Topic, city: str) -> tuple[str, ...]:

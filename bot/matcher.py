@@ -50,21 +50,25 @@ class Matcher:
         self._coverage.build()
 
     def rank(self, text: str, city: str | None = None, limit: int = 5) -> list[Match]:
-        """Topics for an already normalised, place-stripped text, best first."""
+        """Topics for an already normalised, place-stripped text, best first.
+
+        A topic the asked city has is scored on its examples and that city's answer; a topic it lacks is
+        scored on everything it has, so "寿光社保卡多久能拿到" still clearly finds 驻马店's social-security
+        card topic, and the dialogue can say honestly that 寿光's briefing has nothing on it."""
         feats = self._tok.features(text)
         if not feats:
             return []
-        keep = None if city is None else (lambda key: key[1] in (None, city))
-        best: dict[str, float] = {}
-        for (topic_id, _, weight), cos in self._index.query(feats, keep):
-            best[topic_id] = max(best.get(topic_id, 0.0), cos * weight)
-        covered: dict[str, float] = {}
-        for (topic_id, _), share in self._coverage.query(feats, keep):
-            covered[topic_id] = max(covered.get(topic_id, 0.0), share)
-        best = {t: (1 - TOPIC_SHARE) * s + TOPIC_SHARE * covered.get(t, 0.0) for t, s in best.items()}
-        if city:
-            for topic_id in best:
-                if city in self._kn.by_id[topic_id].answers:
-                    best[topic_id] += CITY_BONUS
-        ranked = sorted(best.items(), key=lambda kv: kv[1], reverse=True)[:limit]
+        similar: dict[tuple[str, str | None], float] = {}
+        for (topic_id, doc_city, weight), cos in self._index.query(feats):
+            key = (topic_id, doc_city)
+            similar[key] = max(similar.get(key, 0.0), cos * weight)
+        covered = {key: share for key, share in self._coverage.query(feats)}
+        scores = {}
+        for topic_id in {t for t, _ in similar}:
+            cities = self._kn.by_id[topic_id].answers
+            usable = [city] if city in cities else list(cities)
+            best = max([similar.get((topic_id, None), 0.0)] + [similar.get((topic_id, c), 0.0) for c in usable])
+            cover = max(covered.get((topic_id, c), 0.0) for c in usable)
+            scores[topic_id] = (1 - TOPIC_SHARE) * best + TOPIC_SHARE * cover + (CITY_BONUS if city in cities else 0)
+        ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:limit]
         return [Match(t, min(s, 1.0)) for t, s in ranked]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .index import TfIdfIndex
+from .index import CoverageIndex
 from .knowledge import Knowledge, Seed
 from .text import normalize
 from .tokens import Tokenizer
@@ -44,7 +44,9 @@ class PassageSearch:
     def __init__(self, knowledge: Knowledge, tokenizer: Tokenizer):
         self._tok = tokenizer
         self._passages: list[Passage] = []
-        self._index = TfIdfIndex()
+        # Coverage, not cosine: a briefing sentence is long and the question short; what matters is how
+        # much of the question the sentence speaks to.
+        self._index = CoverageIndex()
         for seed in knowledge.seeds.values():
             for s in sentences(seed):
                 self._index.add(len(self._passages), tokenizer.features(normalize(s)))

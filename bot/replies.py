@@ -49,7 +49,7 @@ def clarify_city(topic: Topic, score: float) -> Reply:
 def clarify_topic(topics: list[Topic], city: str | None, score: float) -> Reply:
     options = tuple(canonical_question(t, city if city in t.answers else None) for t in topics)
     lines = "\n".join(f"· {t.title}" for t in topics)
-    return Reply(f"您想问的是下面哪一项？\n{lines}", None, city, score, options, "clarify")
+    return Reply(f"您想问的是下面哪一项？\n{lines}", None, city, score, suggestions=options, kind="clarify")
 
 
 def refuse_city(topic: Topic, city: str, score: float) -> Reply:

@@ -3,6 +3,7 @@ and pinyin bigrams, which make 社宝卡 look like 社保卡 and 公交車 like 
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
@@ -12,15 +13,22 @@ from pypinyin import lazy_pinyin
 
 jieba.setLogLevel(logging.WARNING)
 
-# Particles and politeness that carry no topic; question words stay (IDF already discounts them).
+# Particles and politeness that carry no topic.
 _STOP_WORDS = frozenset("的 了 吗 呢 啊 吧 呀 嘛 哦 哈 呗 么 请问 请 问 问一下 一下 想 想问 我想 我想问 你好 您好 "
                         "告诉 我 我们 咱 咱们 你 您 那 那么 那个 这个 就 都 还 也 又 是 在".split())
 _STOP_CHARS = frozenset("的了吗呢啊吧呀嘛哦哈呗么")
-WORD, BIGRAM, PINYIN = 1.0, 0.6, 0.5
+# How people ask, not what they ask about. Colloquial forms (咋样, 搞得) are rare in the knowledge, so
+# IDF would call them distinctive; they keep a small fixed weight as words and are cut out of the
+# character and pinyin bigrams, which are meant for content.
+_QUESTION_FORMS = re.compile(
+    "怎么样|咋样|怎样|如何|怎么|咋|搞得|弄得|做得|情况|进展|多少|几个|几家|几所|几次|几天|多久|多长时间|多大|多远|"
+    "什么|啥|哪些|哪里|哪儿|在哪|哪|能不能|可不可以|可以|有没有|是不是|是否|了没有|了没|没有|现在|目前|今年|"
+    "到底|具体|一般|大概|都有|一共|总共|请问|一下|知道|了解|想问|告诉我|是")
+WORD, BIGRAM, PINYIN, FORM = 1.0, 0.6, 0.5, 0.5
 
 
 @lru_cache(maxsize=20_000)
-def _syllable(char: str) -> str:
+def syllable(char: str) -> str:
     # Character by character: the same on both sides of a comparison, and cacheable, which whole-phrase
     # conversion is not; a polyphone's reading matters less here than speed.
     return lazy_pinyin(char)[0]
@@ -34,6 +42,13 @@ class Tokenizer:
             if len(word) > 1:
                 self._jieba.add_word(word, freq=2000)
 
+    def is_word(self, text: str) -> bool:
+        """Whether jieba's dictionary (with the knowledge's words) holds `text` as a word."""
+        return bool(self._jieba.FREQ.get(text))
+
+    def cut(self, text: str) -> list[str]:
+        return self._jieba.lcut(text)
+
     def words(self, text: str) -> list[str]:
         return [w for w in self._jieba.lcut(text) if w.strip() and w not in _STOP_WORDS]
 
@@ -41,13 +56,14 @@ class Tokenizer:
         """Weighted feature counts of an already normalised text."""
         feats: Counter = Counter()
         for w in self.words(text):
-            feats["w:" + w] += WORD
-        chars = [c for c in text if c not in _STOP_CHARS]
-        for a, b in zip(chars, chars[1:]):
-            feats["b:" + a + b] += BIGRAM
-        syllables = [_syllable(c) for c in chars]
-        for a, b in zip(syllables, syllables[1:]):
-            feats["p:" + a + b] += PINYIN
-        if len(chars) == 1:
-            feats["b:" + chars[0]] += BIGRAM
+            feats["w:" + w] += FORM if _QUESTION_FORMS.fullmatch(w) else WORD
+        for part in _QUESTION_FORMS.split(text):
+            chars = [c for c in part if c not in _STOP_CHARS]
+            for a, b in zip(chars, chars[1:]):
+                feats["b:" + a + b] += BIGRAM
+            syllables = [syllable(c) for c in chars]
+            for a, b in zip(syllables, syllables[1:]):
+                feats["p:" + a + b] += PINYIN
+            if len(chars) == 1:
+                feats["b:" + chars[0]] += BIGRAM
         return feats

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from .grounding import ungrounded
+from .grounding import figures, ungrounded
 from .knowledge import CITIES, FIGURE_MISSING, Answer, Knowledge, Seed, Topic
 from .text import normalize
 
@@ -80,6 +80,9 @@ def _topic_problems(topic: Topic, kn: Knowledge) -> list[str]:
         problems.append(f"{where}: {len(topic.examples)} examples, at least {MIN_EXAMPLES} needed")
     problems += [f"{where}: example '{e}' names a city; topics are city-independent"
                  for e in topic.examples if any(c in e for c in CITIES)]
+    # Titles appear in clarifying questions and refusals, which cite no source: they must state no figure.
+    problems += [f"{where}: title '{topic.title}' states a figure ({', '.join(sorted(figures(topic.title)))})"
+                 for _ in [0] if figures(topic.title)]
     problems += [f"{where}: related topic '{r}' does not exist" for r in topic.related if not kn.topic(r)]
     if not topic.answers:
         problems.append(f"{where}: no answers")
