@@ -6,10 +6,12 @@ re-read, and a token is replaced only by the process that saw *that* token fail.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 
 from aiohttp import ClientSession, ClientTimeout
+from redis.exceptions import LockError
 
 from .settings import WeChatSettings
 from .store import Store
@@ -20,6 +22,8 @@ TOKEN_NAME = "wechat-access-token"
 TOKEN_MARGIN = 300            # seconds before WeChat's expiry that a cached token is dropped
 EXPIRED = frozenset({40001, 40014, 42001})   # invalid, malformed or expired access token
 TIMEOUT = ClientTimeout(total=10)
+LOCK_WAIT = 15.0              # longer than one token fetch may take (TIMEOUT)
+POLL = 0.05
 
 
 class WeChatAPIError(RuntimeError):
@@ -52,16 +56,29 @@ class CustomerService:
 
     async def token(self, failed: str | None = None) -> str:
         """The cached access token, fetched by one process at a time; `failed` is one WeChat refused."""
-        cached = await self._store.get_secret(TOKEN_NAME)
-        if cached and cached != failed:
-            return cached
-        async with self._store.lock(TOKEN_NAME):
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + LOCK_WAIT
+        while True:
             cached = await self._store.get_secret(TOKEN_NAME)
             if cached and cached != failed:
-                return cached          # another process refreshed it while we waited
-            token, lifetime = await self._fetch_token()
-            await self._store.put_secret(TOKEN_NAME, token, max(60, lifetime - TOKEN_MARGIN))
-            return token
+                return cached
+            lock = self._store.lock(TOKEN_NAME, timeout=LOCK_WAIT)
+            if await lock.acquire(blocking=False):
+                try:
+                    return await self._refresh(failed)
+                finally:
+                    await _release(lock)
+            if loop.time() > give_up:
+                raise WeChatAPIError("access token", {"errmsg": "another process's refresh did not finish"})
+            await asyncio.sleep(POLL)     # someone else is refreshing: re-read rather than queue for the lock
+
+    async def _refresh(self, failed: str | None) -> str:
+        cached = await self._store.get_secret(TOKEN_NAME)
+        if cached and cached != failed:
+            return cached          # refreshed by another process between our read and the lock
+        token, lifetime = await self._fetch_token()
+        await self._store.put_secret(TOKEN_NAME, token, max(60, lifetime - TOKEN_MARGIN))
+        return token
 
     async def _fetch_token(self) -> tuple[str, int]:
         params = {"grant_type": "client_credential", "appid": self._settings.appid,
@@ -73,3 +90,10 @@ class CustomerService:
             raise WeChatAPIError("access token", answer)
         log.info("wechat: fetched a new access token")
         return answer["access_token"], int(answer.get("expires_in", 7200))
+
+
+async def _release(lock) -> None:
+    try:
+        await lock.release()
+    except LockError:           # it expired during a very slow fetch; nothing to undo
+        log.warning("wechat: the access-token lock expired before it was released")

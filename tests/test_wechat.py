@@ -7,9 +7,11 @@ from bot.channels import wechat_text as say
 from bot.replies import SCOPE
 from bot.store import Store
 
-from .wechat_fixtures import APPID, fake_api, wechat  # noqa: F401  (fixtures)
+from . import wechat_fixtures
+from .wechat_fixtures import APPID
 from .wechat_sim import sign, to_xml
 
+wechat, fake_api = wechat_fixtures.wechat, wechat_fixtures.fake_api     # fixtures
 MODES = ["plain", "compatible", "safe"]
 BUS = "平泉坐公交车要多少钱"
 

@@ -9,7 +9,10 @@ from aiohttp import ClientSession
 from bot.store import Store
 from bot.wechat_api import TOKEN_MARGIN, TOKEN_NAME, CustomerService, WeChatAPIError
 
-from .wechat_fixtures import fake_api, wechat_settings  # noqa: F401  (fixture)
+from . import wechat_fixtures
+from .wechat_fixtures import wechat_settings
+
+fake_api = wechat_fixtures.fake_api     # fixture
 
 
 @pytest.fixture

@@ -70,5 +70,5 @@ def test_plain_signature_sorts_before_hashing():
 
 def test_padding_fills_whole_32_byte_blocks():
     import base64
-    for size in range(0, 70):
+    for size in range(70):
         assert len(base64.b64decode(SAMPLE.encrypt("x" * size))) % 32 == 0

@@ -192,7 +192,7 @@ class WeChatSim:
         for i in range(1 + self.retries):
             try:
                 answer = await self.post(fields, url=urls[i % len(urls)])
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 answer = None
             attempts.answers.append(None if i < drop else answer)
             if attempts.answers[-1] is not None:
@@ -234,6 +234,7 @@ class FakeWeChatAPI:
         self.token_fetches = 0
         self.current: str | None = None
         self.refused: dict[str, int] = {}      # token -> errcode it gets
+        self.refuse_all: int | None = None     # an errcode every send gets (a broken account)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._runner: web.AppRunner | None = None
@@ -254,6 +255,8 @@ class FakeWeChatAPI:
 
     async def _send(self, request: web.Request) -> web.Response:
         token = request.query.get("access_token")
+        if self.refuse_all:
+            return web.json_response({"errcode": self.refuse_all, "errmsg": "refused"})
         if token in self.refused:
             return web.json_response({"errcode": self.refused[token], "errmsg": "access_token invalid"})
         if token != self.current:
@@ -262,7 +265,7 @@ class FakeWeChatAPI:
         self.sent.set()
         return web.json_response({"errcode": 0, "errmsg": "ok"})
 
-    async def start(self) -> "FakeWeChatAPI":
+    async def start(self) -> FakeWeChatAPI:
         app = web.Application()
         app.router.add_get("/cgi-bin/token", self._token)
         app.router.add_post("/cgi-bin/message/custom/send", self._send)

@@ -75,7 +75,7 @@ class WeChatCallback:
         body = self._envelope.seal(text_reply(msg.target, msg.source, text), request.query["nonce"])
         return web.Response(text=body, content_type="application/xml")
 
-    async def _reply_text(self, msg, kind: "_Kind") -> str:
+    async def _reply_text(self, msg, kind: _Kind) -> str:
         running = self._running
 
         async def produce() -> str:
@@ -102,7 +102,7 @@ class _Kind:
     dedup_key: str
 
     @classmethod
-    def of(cls, fields: dict) -> "_Kind":
+    def of(cls, fields: dict) -> _Kind:
         msg_type = fields["MsgType"].strip().lower()
         event = str(fields.get("Event") or "").strip().lower()
         sender, sent = fields["FromUserName"], fields.get("CreateTime")

@@ -52,7 +52,7 @@ class Delivery:
         self._track(job)
         try:
             await asyncio.wait_for(asyncio.shield(job), max(budget, 0))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return await self._give_up(name)
         stored = await self._store.get_result(name)
         return "" if stored in (None, LATE) else stored

@@ -84,7 +84,7 @@ class Envelope:
             inner = PrpCrypto(self._crypto.key).decrypt(encrypt, self._crypto.app_id)
         except InvalidAppIdException:
             raise Rejected(403, "message encrypted for another appid") from None
-        except Exception:        # bad base64, padding or length: wechatpy raises whatever it hit
+        except Exception:  # noqa: BLE001  bad base64, padding or length: wechatpy raises whatever it hit
             raise Rejected(400, "Encrypt does not decrypt") from None
         return inner, _parse(inner.encode("utf-8"))
 
@@ -101,7 +101,7 @@ def _parse(body: bytes) -> dict:
         raise Rejected(400, "DOCTYPE/ENTITY declarations are not accepted")
     try:
         root = xmltodict.parse(body, disable_entities=True)
-    except Exception:          # expat errors, bad encodings, entity use
+    except Exception:  # noqa: BLE001  expat errors, bad encodings, entity use: all mean "malformed"
         raise Rejected(400, "malformed XML") from None
     if not isinstance(root, dict) or not isinstance(root.get("xml"), dict):
         raise Rejected(400, "the body is not a WeChat <xml> message")
