@@ -23,11 +23,11 @@ POLL = 0.05
 
 
 class Delivery:
-    def __init__(self, store: Store, deadline: float = 4.0, poll: float = POLL):
+    def __init__(self, store: Store, deadline: float = 4.0, poll: float = POLL, lease: int | None = None):
         self._store, self._deadline, self._poll = store, deadline, poll
         # the claim outlives the deadline, by when a reply or LATE is stored; a claim left by a
         # process that died lapses, and a later retry produces the reply itself
-        self._lease = math.ceil(deadline) + 2
+        self._lease = lease or math.ceil(deadline) + 2
         self._jobs: set[asyncio.Task] = set()
 
     async def reply_once(self, key: str, produce: Callable[[], Awaitable[str]],

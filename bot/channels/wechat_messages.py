@@ -44,7 +44,7 @@ async def respond(msg, c: Conversation, kind: str, event: str = "") -> str:
 
 async def ask(c: Conversation, openid: str, text: str, msg_id: str | None = None) -> str:
     user = user_id(openid)
-    if text.strip() in say.MORE_WORDS:
+    if text.strip().rstrip("。.！!～~") in say.MORE_WORDS:
         rest = await c.store.pop_more(user)
         return await page(c, openid, rest) if rest else say.NOTHING_MORE
     reply = await c.dialogue.handle(Inbound("wechat", user, text, msg_id))
