@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -187,3 +189,12 @@ async def test_enter_while_composing_chinese_does_not_send(phone, site):
     await expect(user_messages(page)).to_have_count(0)
     await box.press("Shift+Enter")
     await expect(user_messages(page)).to_have_count(0)
+
+
+@pytest.mark.parametrize("ci,outcome,code", [("true", "1 error", 1), ("", "1 skipped", 0)])
+def test_without_chromium_ci_fails_and_a_developer_skips(tmp_path, ci, outcome, code):
+    env = {**os.environ, "CI": ci, "CHROMIUM": str(tmp_path / "no-chromium")}
+    command = [sys.executable, "-m", "pytest", __file__, "-k", "composing", "-q", "-rs", "-p", "no:cacheprovider"]
+    run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert run.returncode == code and outcome in run.stdout, run.stdout
+    assert "Chromium not found" in run.stdout

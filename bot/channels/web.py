@@ -62,7 +62,7 @@ async def health(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
-    from . import webpage            # imported here: webpage builds on this module's helpers
+    from . import webpage  # imported here: webpage builds on this module's helpers
     app.router.add_post("/api/chat", chat)
     app.router.add_get("/healthz", health)
     webpage.setup(app)

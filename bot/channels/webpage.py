@@ -71,7 +71,7 @@ def starter_questions(settings) -> tuple[str, ...]:
     """Sample questions for the welcome: per category a topic many cities answer, the cities in turn.
 
     Each is put to the dialogue once here, so a chip the page offers is never met with "which one?"."""
-    from ..app import build_brain, make_dialogue    # here, not at import: app.py imports the channels
+    from ..app import build_brain, make_dialogue  # here, not at import: app.py imports the channels
     dialogue = make_dialogue(settings, None)[0]       # only its pure turn logic runs: no Redis needed
     topics = sorted(build_brain(settings.knowledge_root).knowledge.topics, key=lambda t: -len(t.answers))
     seen, out = set(), []

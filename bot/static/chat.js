@@ -49,7 +49,11 @@
     for (const option of options) {
       const chip = el("button", "chip", String(option));
       chip.type = "button";
-      chip.addEventListener("click", () => ask(String(option)));
+      chip.addEventListener("click", () => {
+        // The chip goes away with the next message; keep a keyboard user's focus somewhere useful.
+        if (finePointer) input.focus();
+        ask(String(option));
+      });
       group.appendChild(chip);
     }
     item.appendChild(group);
@@ -142,7 +146,7 @@
     try {
       const data = await api("POST", "/api/web/reset");
       starters = data.starters || starters;
-      log.replaceChildren();
+      log.textContent = "";
       addWelcome();
       status.textContent = "已重新开始，之前的对话已清空。";
       input.value = "";
