@@ -46,12 +46,6 @@ def clarify_city(topic: Topic, score: float) -> Reply:
     return Reply(text, topic.id, None, score, (), cities, "clarify")
 
 
-def clarify_topic(topics: list[Topic], city: str | None, score: float) -> Reply:
-    options = tuple(canonical_question(t, city if city in t.answers else None) for t in topics)
-    lines = "\n".join(f"· {t.title}" for t in topics)
-    return Reply(f"您想问的是下面哪一项？\n{lines}", None, city, score, suggestions=options, kind="clarify")
-
-
 def refuse_city(topic: Topic, city: str, score: float) -> Reply:
     have = topic.cities()
     text = (f"抱歉，{city}的发布会没有介绍「{topic.title}」，我不能拿别的城市的数字来回答{city}的情况。"

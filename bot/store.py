@@ -16,7 +16,8 @@ UNANSWERED_MAX = 10_000
 
 @dataclass(frozen=True)
 class Session:
-    city: str | None = None          # the city the user is asking about, once known
+    home: str | None = None          # the user's own city, once they say it ("我是寿光的") or share a location
+    city: str | None = None          # the city of the topic under discussion, for follow-ups ("那困人次数呢")
     topic: str | None = None         # the last topic answered or asked about
     pending: str | None = None       # a topic waiting for the user to name a city
     last_text: str | None = None     # the last question, for elliptical follow-ups ("居民呢")

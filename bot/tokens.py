@@ -7,6 +7,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
+from pathlib import Path
 
 import jieba
 from pypinyin import lazy_pinyin
@@ -34,11 +35,22 @@ def syllable(char: str) -> str:
     return lazy_pinyin(char)[0]
 
 
+_SYNONYMS_FILE = Path(__file__).with_name("data") / "synonyms.txt"
+
+
+def load_synonyms(path: Path = _SYNONYMS_FILE) -> dict[str, str]:
+    """word -> the first word of its group in data/synonyms.txt."""
+    groups = [line.split() for line in path.read_text(encoding="utf-8").splitlines()
+              if line.strip() and not line.startswith("#")]
+    return {word: group[0] for group in groups for word in group}
+
+
 class Tokenizer:
-    def __init__(self, vocabulary: Iterable[str] = ()):
+    def __init__(self, vocabulary: Iterable[str] = (), synonyms: dict[str, str] | None = None):
         self._jieba = jieba.Tokenizer()
         self._jieba.initialize()
-        for word in vocabulary:
+        self._synonyms = load_synonyms() if synonyms is None else synonyms
+        for word in [*vocabulary, *self._synonyms]:
             if len(word) > 1:
                 self._jieba.add_word(word, freq=2000)
 
@@ -57,6 +69,8 @@ class Tokenizer:
         feats: Counter = Counter()
         for w in self.words(text):
             feats["w:" + w] += FORM if _QUESTION_FORMS.fullmatch(w) else WORD
+            if w in self._synonyms:             # 大夫 and 村医 meet at 医生
+                feats["s:" + self._synonyms[w]] += WORD
         for part in _QUESTION_FORMS.split(text):
             chars = [c for c in part if c not in _STOP_CHARS]
             for a, b in zip(chars, chars[1:]):
