@@ -9,6 +9,7 @@ from pathlib import Path
 from aiohttp import web
 from redis.asyncio import Redis
 
+from . import keys
 from . import knowledge as knowledge_mod
 from .dialogue import Dialogue
 from .knowledge import CITIES, Knowledge
@@ -86,12 +87,12 @@ def create_app(settings: Settings, redis: Redis | None = None) -> web.Applicatio
     from .channels import web as web_channel
 
     app = web.Application(client_max_size=MAX_BODY, middlewares=[web_channel.json_errors])
-    app["settings"] = settings
+    app[keys.SETTINGS] = settings
     build_brain(settings.knowledge_root)        # fail at start-up, not on the first question
 
     async def lifecycle(app: web.Application):
         async with _redis_or(redis, settings) as client:
-            app["dialogue"], app["store"] = make_dialogue(settings, client)
+            app[keys.DIALOGUE], app[keys.STORE] = make_dialogue(settings, client)
             yield
 
     app.cleanup_ctx.append(lifecycle)

@@ -81,6 +81,7 @@ async def _eval(args) -> int:
 
 def cmd_serve(args) -> int:
     from aiohttp import web
+
     from .app import create_app
     app = create_app(_settings(args))
     print(f"citizen-bot: serving on http://{args.host}:{args.port}/ (chat API: POST /api/chat)", flush=True)

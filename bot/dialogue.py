@@ -45,7 +45,7 @@ class Understood:
 
 
 class Dialogue:
-    def __init__(self, brain: "Brain", store: Store):
+    def __init__(self, brain: Brain, store: Store):
         self._kn, self._matcher, self._passages = brain.knowledge, brain.matcher, brain.passages
         self._gaz, self._spelling = brain.gazetteer, brain.spelling
         self._store = store

@@ -22,7 +22,7 @@ class TfIdfIndex:
     def add(self, key: Hashable, features: Counter) -> None:
         self._raw.append((key, features))
 
-    def build(self) -> "TfIdfIndex":
+    def build(self) -> TfIdfIndex:
         n = len(self._raw)
         df = Counter(f for _, feats in self._raw for f in feats)
         self._idf = {f: math.log(1 + n / d) for f, d in df.items()}
@@ -69,7 +69,7 @@ class CoverageIndex:
     def add(self, key: Hashable, features: Iterable[str]) -> None:
         self._docs.append((key, frozenset(features)))
 
-    def build(self) -> "CoverageIndex":
+    def build(self) -> CoverageIndex:
         n = len(self._docs)
         df = Counter(f for _, feats in self._docs for f in feats)
         self._idf = {f: math.log(1 + n / d) for f, d in df.items()}

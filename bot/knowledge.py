@@ -5,10 +5,10 @@ city-independent: a topic holds one answer per city that its briefing covers.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
 
 import yaml
 

@@ -1,7 +1,7 @@
 """Values that cross the channel <-> dialogue boundary. A channel only translates these."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)

@@ -65,11 +65,21 @@ class Gazetteer:
         return (*self._city_of, *self._ambiguous, *self._other)
 
 
-def nearest_city(lat: float, lon: float) -> str:
-    """The briefing city closest to a point (great-circle distance)."""
-    def distance(city: str) -> float:
-        clat, clon = map(math.radians, CENTRES[city])
-        plat, plon = math.radians(lat), math.radians(lon)
-        h = math.sin((plat - clat) / 2) ** 2 + math.cos(plat) * math.cos(clat) * math.sin((plon - clon) / 2) ** 2
-        return 2 * math.asin(math.sqrt(h))
-    return min(CENTRES, key=distance)
+# Beyond this a citizen is not "in" any briefing city: someone in 广州 must not be told 宁德's figures
+# as if they were local.
+MAX_DISTANCE_KM = 300
+EARTH_RADIUS_KM = 6371.0
+
+
+def distance_km(lat: float, lon: float, city: str) -> float:
+    """Great-circle distance from a point to a briefing city's centre."""
+    clat, clon = map(math.radians, CENTRES[city])
+    plat, plon = math.radians(lat), math.radians(lon)
+    h = math.sin((plat - clat) / 2) ** 2 + math.cos(plat) * math.cos(clat) * math.sin((plon - clon) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))
+
+
+def nearest_city(lat: float, lon: float) -> str | None:
+    """The briefing city closest to a point, or None when none is within MAX_DISTANCE_KM."""
+    city = min(CENTRES, key=lambda c: distance_km(lat, lon, c))
+    return city if distance_km(lat, lon, city) <= MAX_DISTANCE_KM else None

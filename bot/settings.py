@@ -34,7 +34,7 @@ class Settings:
     extra: dict = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
         return cls(knowledge_root=Path(env.get("KNOWLEDGE_ROOT", ROOT)),
                    data_dir=Path(env.get("DATA_DIR", ROOT / "data")),

@@ -22,7 +22,7 @@ class Session:
     pending: str | None = None       # a topic waiting for the user to name a city
     last_text: str | None = None     # the last question, for elliptical follow-ups ("居民呢")
 
-    def evolve(self, **changes) -> "Session":
+    def evolve(self, **changes) -> Session:
         return replace(self, **changes)
 
 

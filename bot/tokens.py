@@ -7,6 +7,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 
 import jieba
@@ -15,8 +16,7 @@ from pypinyin import lazy_pinyin
 jieba.setLogLevel(logging.WARNING)
 
 # Particles and politeness that carry no topic.
-_STOP_WORDS = frozenset("的 了 吗 呢 啊 吧 呀 嘛 哦 哈 呗 么 请问 请 问 问一下 一下 想 想问 我想 我想问 你好 您好 "
-                        "告诉 我 我们 咱 咱们 你 您 那 那么 那个 这个 就 都 还 也 又 是 在".split())
+_STOP_WORDS = frozenset(["的", "了", "吗", "呢", "啊", "吧", "呀", "嘛", "哦", "哈", "呗", "么", "请问", "请", "问", "问一下", "一下", "想", "想问", "我想", "我想问", "你好", "您好", "告诉", "我", "我们", "咱", "咱们", "你", "您", "那", "那么", "那个", "这个", "就", "都", "还", "也", "又", "是", "在"])
 _STOP_CHARS = frozenset("的了吗呢啊吧呀嘛哦哈呗么")
 # How people ask, not what they ask about. Colloquial forms (咋样, 搞得) are rare in the knowledge, so
 # IDF would call them distinctive; they keep a small fixed weight as words and are cut out of the
@@ -73,10 +73,10 @@ class Tokenizer:
                 feats["s:" + self._synonyms[w]] += WORD
         for part in _QUESTION_FORMS.split(text):
             chars = [c for c in part if c not in _STOP_CHARS]
-            for a, b in zip(chars, chars[1:]):
+            for a, b in pairwise(chars):
                 feats["b:" + a + b] += BIGRAM
             syllables = [syllable(c) for c in chars]
-            for a, b in zip(syllables, syllables[1:]):
+            for a, b in pairwise(syllables):
                 feats["p:" + a + b] += PINYIN
             if len(chars) == 1:
                 feats["b:" + chars[0]] += BIGRAM

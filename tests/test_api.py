@@ -1,8 +1,10 @@
 """POST /api/chat through the real aiohttp app: the contract, and bad input answered clearly."""
 import pytest
 
-from .grounding_assert import assert_grounded
+from bot import keys
 from bot.models import Reply, Source
+
+from .grounding_assert import assert_grounded
 
 KEYS = {"reply", "topic", "city", "confidence", "sources", "suggestions"}
 
@@ -67,3 +69,20 @@ async def test_wrong_method_and_unknown_path_are_json(client):
 async def test_health(client):
     resp = await client.get("/healthz")
     assert resp.status == 200 and (await resp.json())["status"] == "ok"
+
+
+@pytest.mark.parametrize("user_id", ["wechat:oABC123", "web:browser-id"])
+async def test_channel_sessions_cannot_be_named_through_the_open_api(client, user_id):
+    resp = await client.post("/api/chat", json={"user_id": user_id, "text": "定州"})
+    assert resp.status == 400 and "前缀" in (await resp.json())["error"]
+
+
+async def test_a_redis_outage_is_a_calm_503_not_a_500(client, redis_server):
+    redis_server.process.send_signal(19)          # SIGSTOP: the server stops answering
+    try:
+        client.server.app[keys.STORE].redis.connection_pool.connection_kwargs["socket_timeout"] = 0.5
+        await client.server.app[keys.STORE].redis.connection_pool.disconnect()
+        resp = await client.post("/api/chat", json={"user_id": "u9", "text": "平泉公交多少钱"})
+        assert resp.status == 503 and "12345" in (await resp.json())["error"]
+    finally:
+        redis_server.process.send_signal(18)      # SIGCONT

@@ -8,7 +8,7 @@ from bot.settings import ROOT
 
 def run(*args, data_dir, env_extra=None, timeout=120):
     env = {"DATA_DIR": str(data_dir), "PATH": "/usr/bin:/bin", **(env_extra or {})}
-    return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True, cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "bot", *args], check=False, capture_output=True, text=True, cwd=ROOT,
                           env=env, timeout=timeout)
 
 
@@ -29,7 +29,7 @@ def test_ask_json_and_a_kept_session(tmp_path):
 def test_chat_is_interactive(tmp_path):
     env = {"DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
     result = subprocess.run([sys.executable, "-m", "bot", "chat"], input="我是寿光的\n大病保险起付线多少\nexit\n",
-                            capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+                            check=False, capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
     assert result.returncode == 0 and "1.8万元" in result.stdout
 
 

@@ -28,4 +28,5 @@ def test_city_suffix_is_stripped_but_not_from_shiqu(brain):
 def test_nearest_city_from_coordinates():
     assert nearest_city(26.67, 119.52) == "宁德"       # 宁德 city centre
     assert nearest_city(36.88, 118.73) == "寿光"
-    assert nearest_city(39.90, 116.40) == "定州"       # Beijing is nearest to 定州
+    assert nearest_city(39.90, 116.40) == "定州"       # Beijing is 190 km from 定州
+    assert nearest_city(23.13, 113.26) is None         # Guangzhou is near none of them

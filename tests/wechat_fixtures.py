@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 import pytest
 from aiohttp import web
 
+from bot import keys
 from bot.app import create_app
 from bot.settings import WeChatSettings
 
@@ -33,7 +34,7 @@ class Harness:
 
     def count_dialogue(self, monkeypatch, delay: float = 0.0) -> list:
         """A spy on the dialogue (optionally slow): the Inbounds it was asked, in order."""
-        dialogue, calls = self.app["dialogue"], []
+        dialogue, calls = self.app[keys.DIALOGUE], []
         original = dialogue.handle
 
         async def handle(inbound):

@@ -2,14 +2,20 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 
 from aiohttp import web
 
+from .. import keys
 from ..models import Inbound
 
+log = logging.getLogger(__name__)
 MAX_TEXT = 2000
 _USER_ID = re.compile(r"^[\w\-:.@]{1,128}$")
+# Sessions of the WeChat and web-page channels live under these prefixes; the open API must not be able
+# to name (and so read or steer) a WeChat user's or a browser's conversation.
+RESERVED_PREFIXES = ("wechat:", "web:")
 
 
 def error(status: int, message: str) -> web.Response:
@@ -27,17 +33,23 @@ async def json_errors(request: web.Request, handler):
         if exc.status < 400 or exc.content_type == "application/json":
             raise
         return error(exc.status, exc.reason)
+    except Exception:   # a fault of ours or of Redis: logged for us, a calm answer for the citizen
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error(503, "服务暂时不可用，请稍后再试，或拨打12345政务服务便民热线咨询。")
 
 
 def parse_chat(payload) -> tuple[str, str]:
-    """(user_id, text) from a /api/chat body, or ValueError saying what is wrong."""
+    """(user_id, text) from a /api/chat body, or ValueError saying what is wrong (in words for the caller:
+    a wrong type here is bad input, not a programming error, hence no TypeError)."""
     if not isinstance(payload, dict):
-        raise ValueError("请求体必须是JSON对象，例如 {\"user_id\": \"u1\", \"text\": \"平泉坐公交多少钱\"}")
+        raise ValueError("请求体必须是JSON对象，例如 {\"user_id\": \"u1\", \"text\": \"平泉坐公交多少钱\"}")  # noqa: TRY004
     user_id, text = payload.get("user_id"), payload.get("text")
     if not isinstance(user_id, str) or not _USER_ID.match(user_id):
         raise ValueError("user_id 必须是1-128位的字母、数字或 _-:.@ 组成的字符串")
+    if user_id.startswith(RESERVED_PREFIXES):
+        raise ValueError("user_id 不能以 wechat: 或 web: 开头：这两个前缀留给公众号和网页聊天的会话")
     if not isinstance(text, str):
-        raise ValueError("text 必须是字符串")
+        raise ValueError("text 必须是字符串")  # noqa: TRY004
     if len(text) > MAX_TEXT:
         raise ValueError(f"text 太长：最多{MAX_TEXT}个字符")
     return user_id, text
@@ -52,12 +64,12 @@ async def chat(request: web.Request) -> web.Response:
     except ValueError as exc:          # json.JSONDecodeError is a ValueError
         message = str(exc) if not isinstance(exc, json.JSONDecodeError) else "请求体不是合法的JSON"
         return error(400, message)
-    reply = await request.app["dialogue"].handle(Inbound("web", user_id, text))
+    reply = await request.app[keys.DIALOGUE].handle(Inbound("web", user_id, text))
     return web.json_response(reply.to_json(), dumps=lambda o: json.dumps(o, ensure_ascii=False))
 
 
 async def health(request: web.Request) -> web.Response:
-    await request.app["store"].redis.ping()
+    await request.app[keys.STORE].redis.ping()
     return web.json_response({"status": "ok"})
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from .. import keys
 from ..knowledge import CITIES
 from ..models import Inbound
 from ..replies import canonical_question
@@ -106,7 +107,7 @@ async def asset(request: web.Request) -> web.StreamResponse:
 
 async def browser_id(request: web.Request) -> str:
     """The id in the browser's cookie if this server issued it; otherwise a fresh one, recorded."""
-    store = request.app["store"]
+    store = request.app[keys.STORE]
     claimed = request.cookies.get(COOKIE, "")
     if _BROWSER_ID.match(claimed) and await store.browser_known(claimed):
         return claimed
@@ -118,7 +119,7 @@ async def browser_id(request: web.Request) -> str:
 def with_cookie(response: web.Response, request: web.Request, browser: str) -> web.Response:
     """(Re)set the cookie on every reply, so it lives as long as the conversation it names."""
     https = request.secure or request.headers.get("X-Forwarded-Proto") == "https"
-    response.set_cookie(COOKIE, browser, max_age=request.app["store"].history_ttl, path="/",
+    response.set_cookie(COOKIE, browser, max_age=request.app[keys.STORE].history_ttl, path="/",
                         httponly=True, samesite="Lax", secure=https)
     return response
 
@@ -166,24 +167,24 @@ async def chat(request: web.Request) -> web.Response:
         return error(exc.status, str(exc))
     browser = await browser_id(request)
     user = conversation(browser)
-    reply = (await request.app["dialogue"].handle(Inbound("web", user, text))).to_json()
+    reply = (await request.app[keys.DIALOGUE].handle(Inbound("web", user, text))).to_json()
     now = time.time()
-    await request.app["store"].append_history(user, {"role": "user", "text": text, "at": now},
+    await request.app[keys.STORE].append_history(user, {"role": "user", "text": text, "at": now},
                                               {"role": "bot", "at": now, **reply})
     return respond(request, browser, reply)
 
 
 async def history(request: web.Request) -> web.Response:
     browser = await browser_id(request)
-    messages = await request.app["store"].history(conversation(browser))
+    messages = await request.app[keys.STORE].history(conversation(browser))
     return respond(request, browser, {"messages": messages, "starters": list(request.app[PAGE].starters)})
 
 
 async def reset(request: web.Request) -> web.Response:
     browser = await browser_id(request)
     user = conversation(browser)
-    await request.app["dialogue"].reset(user)
-    await request.app["store"].clear_history(user)
+    await request.app[keys.DIALOGUE].reset(user)
+    await request.app[keys.STORE].clear_history(user)
     return respond(request, browser, {"ok": True, "starters": list(request.app[PAGE].starters)})
 
 
@@ -193,7 +194,7 @@ async def security_headers(request: web.Request, response: web.StreamResponse) -
 
 
 def setup(app: web.Application) -> None:
-    app[PAGE] = load_page(starter_questions(app["settings"]))
+    app[PAGE] = load_page(starter_questions(app[keys.SETTINGS]))
     app.on_response_prepare.append(security_headers)
     app.router.add_get("/", index)
     app.router.add_get("/static/{name}", asset)

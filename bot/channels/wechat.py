@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from aiohttp import ClientSession, web
 from wechatpy import parse_message
 
+from .. import keys
 from ..settings import WeChatSettings
 from ..wechat_api import CustomerService
 from . import wechat_messages, wechat_text
@@ -43,11 +44,11 @@ class WeChatCallback:
     async def lifecycle(self, app: web.Application):
         """cleanup_ctx: an HTTP client for the customer-service API; late replies finish before exit."""
         from ..app import build_brain
-        knowledge = build_brain(app["settings"].knowledge_root).knowledge
-        delivery = Delivery(app["store"], self._deadline)
+        knowledge = build_brain(app[keys.SETTINGS].knowledge_root).knowledge
+        delivery = Delivery(app[keys.STORE], self._deadline)
         async with ClientSession() as http:
-            api = CustomerService(http, app["store"], self._settings) if self._settings.appsecret else None
-            self._running = _Running(Conversation(app["dialogue"], app["store"], knowledge), delivery, api)
+            api = CustomerService(http, app[keys.STORE], self._settings) if self._settings.appsecret else None
+            self._running = _Running(Conversation(app[keys.DIALOGUE], app[keys.STORE], knowledge), delivery, api)
             yield
             await delivery.close()
 

@@ -85,7 +85,7 @@ async def _location_event(msg, c: Conversation) -> str:
     # WeChat reports the location on entering the chat (and may every 5 s): confirm only a change
     city = _nearest(msg, "latitude", "longitude")
     session = await c.store.load_session(user_id(msg.source))
-    if city is None or session.city == city:
+    if city is None or session.home == city:
         return ""
     await c.dialogue.remember_city(user_id(msg.source), city)
     return say.located(city)
@@ -94,18 +94,23 @@ async def _location_event(msg, c: Conversation) -> str:
 async def _location_message(msg, c: Conversation) -> str:
     city = _nearest(msg, "location_x", "location_y")
     if city is None:
-        return say.MEDIA_HINT
+        return say.OUTSIDE if _coordinates(msg, "location_x", "location_y") else say.MEDIA_HINT
     await c.dialogue.remember_city(user_id(msg.source), city)
     return say.located(city)
 
 
-def _nearest(msg, lat_field: str, lon_field: str) -> str | None:
+def _coordinates(msg, lat_field: str, lon_field: str) -> tuple[float, float] | None:
     try:      # wechatpy converts on attribute access, so a malformed number raises here
         lat, lon = float(getattr(msg, lat_field)), float(getattr(msg, lon_field))
     except (TypeError, ValueError):
         return None
     valid = -90 <= lat <= 90 and -180 <= lon <= 180 and (lat, lon) != (0.0, 0.0)
-    return nearest_city(lat, lon) if valid else None
+    return (lat, lon) if valid else None
+
+
+def _nearest(msg, lat_field: str, lon_field: str) -> str | None:
+    point = _coordinates(msg, lat_field, lon_field)
+    return nearest_city(*point) if point else None
 
 
 def _string(value) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from ..models import Reply
-from ..replies import HOTLINE, SCOPE
+from ..replies import ALL_CITIES, HOTLINE, SCOPE
 
 MAX_BYTES = 2048          # WeChat's limit for the Content of a passive text reply, in UTF-8 bytes
 MORE_WORDS = frozenset({"继续", "更多", "余下", "剩下的", "后面呢", "下一页"})
@@ -16,6 +16,8 @@ WELCOME = (f"感谢关注！我是城市民生问答助手。{SCOPE}。\n"
 MEDIA_HINT = "抱歉，我暂时看不懂图片、视频、链接和文件。请直接用文字或语音描述您的问题，例如“寿光大病保险起付线多少”。"
 VOICE_UNRECOGNISED = "抱歉，这条语音没有识别出文字。请再说一遍，或者直接打字提问。"
 MENU_UNKNOWN = f"这个菜单项暂时不可用，请直接打字提问。{SCOPE}。"
+OUTSIDE = (f"您所在的位置不在{ALL_CITIES}附近，我没有当地的资料。{SCOPE}；"
+           f"当地的问题请拨打{HOTLINE}咨询。")
 NOTHING_MORE = "前面的回答已经全部发完了。请问还想了解什么？"
 TROUBLE = f"抱歉，系统暂时有点忙，请稍后再问一次，或拨打{HOTLINE}咨询。"
 

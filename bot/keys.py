@@ -1,0 +1,15 @@
+"""Typed keys for what create_app puts on the aiohttp application, shared by every channel."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from .dialogue import Dialogue
+    from .settings import Settings
+    from .store import Store
+
+SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
+DIALOGUE: web.AppKey[Dialogue] = web.AppKey("dialogue")
+STORE: web.AppKey[Store] = web.AppKey("store")
