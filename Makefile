@@ -1,0 +1,39 @@
+# Two commands on a fresh machine (see README):  make serve   |   make test
+# Everything else the project needs it installs itself: a virtualenv with pinned packages, and for the
+# browser tests Debian's Chromium.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
+HOST   ?= 127.0.0.1
+PORT   ?= 8080
+
+.PHONY: serve test check eval chromium clean
+
+serve: $(STAMP)
+	$(BIN)/citizen-bot serve --host $(HOST) --port $(PORT)
+
+test: $(STAMP) chromium
+	$(BIN)/python -m pytest
+
+check: $(STAMP)
+	$(BIN)/citizen-bot check
+
+eval: $(STAMP)
+	$(BIN)/citizen-bot eval tests/data/dev.yaml
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+# The browser tests drive Debian's Chromium (a downloaded browser build cannot be used here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+
+clean:
+	rm -rf $(VENV) data .pytest_cache
