@@ -82,8 +82,12 @@ class CoverageIndex:
         self._docs = []
         return self
 
+    def idf(self, feature: str) -> float:
+        """Inverse document frequency; a feature no document has is as rare as can be."""
+        return self._idf.get(feature, self._unseen)
+
     def query(self, features: Counter, keep: Callable[[Hashable], bool] | None = None) -> Iterable[tuple[Hashable, float]]:
-        weights = {f: c * self._idf.get(f, self._unseen) for f, c in features.items()}
+        weights = {f: c * self.idf(f) for f, c in features.items()}
         total = sum(weights.values()) or 1.0
         covered: dict[int, float] = defaultdict(float)
         for f, w in weights.items():

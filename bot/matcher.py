@@ -27,6 +27,11 @@ TOPIC_SHARE = 0.5
 # Only a shortlist is compared character by character, so the cost stays flat as the knowledge grows.
 RERANK = 12
 FUZZ_SHARE = 0.2
+# Out-of-scope questions share a word or two with some topic ("护照怎么办理" with 医保电子凭证怎么办理):
+# a topic whose vocabulary holds less than this IDF-weighted share of the question's content words
+# is scored down in proportion.
+CONTENT_COVER = 0.5
+CONTENT_POWER = 1.0
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,7 @@ class Matcher:
         self._tok = tokenizer
         self._index, self._coverage = TfIdfIndex(), CoverageIndex()
         self._examples = {t.id: tuple(normalize(e) for e in (t.title, *t.examples)) for t in knowledge.topics}
+        self._vocabulary: dict[str, frozenset[str]] = {}
         for topic in knowledge.topics:
             vocabulary = Counter()
             for example in (topic.title, *topic.examples):
@@ -52,6 +58,8 @@ class Matcher:
                 feats = tokenizer.features(normalize(" ".join((topic.title, *topic.keywords, ans.text))))
                 self._index.add((topic.id, city, ANSWER_DOC_WEIGHT), feats)
                 self._coverage.add((topic.id, city), vocabulary + feats)
+                vocabulary.update(feats)
+            self._vocabulary[topic.id] = frozenset(vocabulary)
         self._index.build()
         self._coverage.build()
 
@@ -77,11 +85,23 @@ class Matcher:
             cover = max(covered.get((topic_id, c), 0.0) for c in usable)
             scores[topic_id] = (1 - TOPIC_SHARE) * best + TOPIC_SHARE * cover + (CITY_BONUS if city in cities else 0)
         shortlist = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:RERANK]
-        ranked = sorted(((t, self._rerank(text, t, s)) for t, s in shortlist), key=lambda kv: kv[1], reverse=True)
+        words = self._tok.content_words(text)
+        ranked = sorted(((t, self._rerank(text, words, t, s)) for t, s in shortlist),
+                        key=lambda kv: kv[1], reverse=True)
         return [Match(t, min(s, 1.0)) for t, s in ranked[:limit]]
 
-    def _rerank(self, text: str, topic_id: str, score: float) -> float:
+    def _rerank(self, text: str, words: list[str], topic_id: str, score: float) -> float:
         """Blend in edit-distance likeness to the topic's closest example: the index sees shared pieces,
-        this sees the whole question in order ("社保卡多久能拿到" against "社保卡多久能拿到手")."""
+        this sees the whole question in order ("社保卡多久能拿到" against "社保卡多久能拿到手"); then
+        scale down a topic that leaves much of the question's content unexplained."""
         likeness = max(fuzz.ratio(text, e) for e in self._examples[topic_id]) / 100
-        return (1 - FUZZ_SHARE) * score + FUZZ_SHARE * likeness
+        blended = (1 - FUZZ_SHARE) * score + FUZZ_SHARE * likeness
+        return blended * min(1.0, self._content_cover(words, topic_id) / CONTENT_COVER) ** CONTENT_POWER
+
+    def _content_cover(self, words: list[str], topic_id: str) -> float:
+        if not words:
+            return 1.0
+        vocabulary = self._vocabulary[topic_id]
+        weights = [self._coverage.idf("w:" + w) for w in words]
+        covered = sum(wt for w, wt in zip(words, weights) if self._tok.knows(w, vocabulary))
+        return covered / (sum(weights) or 1.0)

@@ -16,7 +16,9 @@ from pypinyin import lazy_pinyin
 jieba.setLogLevel(logging.WARNING)
 
 # Particles and politeness that carry no topic.
-_STOP_WORDS = frozenset(["的", "了", "吗", "呢", "啊", "吧", "呀", "嘛", "哦", "哈", "呗", "么", "请问", "请", "问", "问一下", "一下", "想", "想问", "我想", "我想问", "你好", "您好", "告诉", "我", "我们", "咱", "咱们", "你", "您", "那", "那么", "那个", "这个", "就", "都", "还", "也", "又", "是", "在"])
+_STOP_WORDS = frozenset(["的", "了", "吗", "呢", "啊", "吧", "呀", "嘛", "哦", "哈", "呗", "么", "请问", "请", "问", "问一下", "一下", "想", "想问", "我想", "我想问", "你好", "您好", "告诉", "我", "我们", "咱", "咱们", "你", "您", "那", "那么", "那个", "这个", "就", "都", "还", "也", "又", "是", "在",
+                         "就是", "然后", "还是", "俺", "俺们", "大家", "麻烦", "帮", "帮我", "给我", "说说",
+                         "说一下", "讲讲", "看看", "一个", "有个"])
 _STOP_CHARS = frozenset("的了吗呢啊吧呀嘛哦哈呗么")
 # How people ask, not what they ask about. Colloquial forms (咋样, 搞得) are rare in the knowledge, so
 # IDF would call them distinctive; they keep a small fixed weight as words and are cut out of the
@@ -25,6 +27,8 @@ _QUESTION_FORMS = re.compile(
     "怎么样|咋样|怎样|如何|怎么|咋|搞得|弄得|做得|情况|进展|多少|几个|几家|几所|几次|几天|多久|多长时间|多大|多远|"
     "什么|啥|哪些|哪里|哪儿|在哪|哪|能不能|可不可以|可以|有没有|是不是|是否|了没有|了没|没有|现在|目前|今年|"
     "到底|具体|一般|大概|都有|一共|总共|请问|一下|知道|了解|想问|告诉我|是")
+# A figure the citizen mentions ("50岁", "2个") is about their case, not about which topic they mean.
+_FIGURE = re.compile(r"^[\d.]+[^\d]?$")
 WORD, BIGRAM, PINYIN, FORM = 1.0, 0.6, 0.5, 0.5
 
 
@@ -63,6 +67,19 @@ class Tokenizer:
 
     def words(self, text: str) -> list[str]:
         return [w for w in self._jieba.lcut(text) if w.strip() and w not in _STOP_WORDS]
+
+    def content_words(self, text: str) -> list[str]:
+        """The words of a question that say what it is about (no particles, no question forms)."""
+        return [w for w in self.words(text) if not _QUESTION_FORMS.fullmatch(w) and not _FIGURE.match(w)]
+
+    def knows(self, word: str, vocabulary: frozenset[str]) -> bool:
+        """Whether a feature vocabulary accounts for `word`: as a word, through its synonym group, or
+        (for a word segmented differently, 窨井 in 窨井盖) through all of its character bigrams."""
+        if "w:" + word in vocabulary or ("s:" + self._synonyms.get(word, "")) in vocabulary:
+            return True
+        if len(word) == 1:
+            return any(f.startswith("b:") and word in f for f in vocabulary)
+        return all("b:" + a + b in vocabulary for a, b in pairwise(word))
 
     def features(self, text: str) -> Counter:
         """Weighted feature counts of an already normalised text."""

@@ -3,60 +3,15 @@ then the other keeps its conversation (pending clarification, remembered city, h
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import aiohttp
 import pytest
 
 from bot.channels.webpage import COOKIE
-from bot.settings import ROOT
 
-from .redis_server import free_port
+from .served import Served
 
-START_TIMEOUT = 60.0
 REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=20)
-
-
-class Served:
-    """One `python -m bot serve` subprocess on a free loopback port, its output kept in a log file."""
-
-    def __init__(self, redis_url: str, log: Path):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        env = {k: v for k, v in os.environ.items() if not k.startswith("WECHAT_")}
-        env.update(REDIS_URL=redis_url, DATA_DIR=str(log.parent), PYTHONUNBUFFERED="1")
-        with open(log, "wb") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-
-    async def wait_ready(self, http: aiohttp.ClientSession) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"serve exited with {self.process.returncode}:\n{self.log.read_text()}")
-            try:
-                async with http.get(self.url + "/healthz") as resp:
-                    if resp.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-        raise RuntimeError(f"serve did not answer /healthz in {START_TIMEOUT}s:\n{self.log.read_text()}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
 
 
 @pytest.fixture
@@ -73,7 +28,7 @@ async def two_servers(redis_server, redis, tmp_path, http):
         for name in ("a", "b"):
             (tmp_path / name).mkdir()
             servers.append(Served(redis_server.url, tmp_path / name / "serve.log"))
-        await asyncio.gather(*(s.wait_ready(http) for s in servers))
+        await asyncio.gather(*(s.wait_ready() for s in servers))
         yield servers
     finally:
         for s in servers:

@@ -4,64 +4,18 @@ conversation carries over from one process to the other."""
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
-import time
-from pathlib import Path
 
-import aiohttp
 import pytest
 
-from bot.settings import ROOT
 from bot.store import Store
 
-from .redis_server import free_port
+from .served import Served
 from .wechat_fixtures import AES_KEY, APPID, APPSECRET, TOKEN
 from .wechat_sim import WeChatSim
 
-START_TIMEOUT = 60.0
+SAFE_MODE = {"WECHAT_TOKEN": TOKEN, "WECHAT_APPID": APPID, "WECHAT_AES_KEY": AES_KEY, "WECHAT_APPSECRET": APPSECRET,
+             "WECHAT_API_BASE": "http://127.0.0.1:9"}
 UNANSWERABLE = "火星移民签证怎么办理"        # a fallback: each dialogue turn logs it once as unanswered
-
-
-class Served:
-    """One `python -m bot serve` subprocess in safe mode on a free loopback port, output in a log file."""
-
-    def __init__(self, redis_url: str, log: Path):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/wechat"
-        self.log = log
-        env = {k: v for k, v in os.environ.items() if not k.startswith("WECHAT_")}
-        env.update(REDIS_URL=redis_url, DATA_DIR=str(log.parent), PYTHONUNBUFFERED="1", WECHAT_TOKEN=TOKEN,
-                   WECHAT_APPID=APPID, WECHAT_AES_KEY=AES_KEY, WECHAT_APPSECRET=APPSECRET,
-                   WECHAT_API_BASE="http://127.0.0.1:9")
-        with open(log, "wb") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-
-    async def wait_ready(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        async with aiohttp.ClientSession() as http:
-            while time.monotonic() < deadline:
-                if self.process.poll() is not None:
-                    raise RuntimeError(f"serve exited with {self.process.returncode}:\n{self.log.read_text()}")
-                try:
-                    async with http.get(self.url.replace("/wechat", "/healthz")) as response:
-                        if response.status == 200:
-                            return
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.05)
-        raise RuntimeError(f"serve did not start in {START_TIMEOUT}s:\n{self.log.read_text()}")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(10)
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +25,7 @@ async def servers(redis_server, tmp_path_factory):
     try:
         for name in ("a", "b"):
             (root / name).mkdir()
-            started.append(Served(redis_server.url, root / name / "serve.log"))
+            started.append(Served(redis_server.url, root / name / "serve.log", env=SAFE_MODE))
         await asyncio.gather(*(s.wait_ready() for s in started))
         yield started
     finally:
@@ -81,7 +35,7 @@ async def servers(redis_server, tmp_path_factory):
 
 @pytest.fixture
 async def sim(servers, redis):
-    sim = WeChatSim(servers[0].url, TOKEN, appid=APPID, aes_key=AES_KEY, mode="safe")
+    sim = WeChatSim(servers[0].wechat, TOKEN, appid=APPID, aes_key=AES_KEY, mode="safe")
     yield sim
     await sim.close()
 
@@ -89,9 +43,9 @@ async def sim(servers, redis):
 async def test_retry_reaching_the_other_process_gets_the_same_reply_once(servers, sim, redis):
     a, b = servers
     fields = sim.text(UNANSWERABLE, user="oAcross")
-    attempts = await sim.send(fields, urls=[a.url, b.url], drop=1)     # A's answer is lost; WeChat retries to B
+    attempts = await sim.send(fields, urls=[a.wechat, b.wechat], drop=1)     # A's answer is lost; WeChat retries to B
     assert attempts.answers[0] is None and attempts.final.status == 200
-    again = await sim.post(fields, url=a.url)
+    again = await sim.post(fields, url=a.wechat)
     assert attempts.final.text == again.text and "12345" in again.text
     assert len(await Store(redis).unanswered()) == 1                   # the dialogue ran once
 
@@ -99,17 +53,17 @@ async def test_retry_reaching_the_other_process_gets_the_same_reply_once(servers
 async def test_simultaneous_copies_on_both_processes_are_answered_once(servers, sim, redis):
     a, b = servers
     fields = sim.text(UNANSWERABLE, user="oBoth")
-    answers = await asyncio.gather(sim.post(fields, url=a.url), sim.post(fields, url=b.url))
+    answers = await asyncio.gather(sim.post(fields, url=a.wechat), sim.post(fields, url=b.wechat))
     assert answers[0].text == answers[1].text and answers[0].text
     assert len(await Store(redis).unanswered()) == 1
 
 
 async def test_conversation_carries_over_between_processes(servers, sim):
     a, b = servers
-    ask = await sim.post(sim.text("老旧小区改造进展怎么样", user="oMoving"), url=a.url)
+    ask = await sim.post(sim.text("老旧小区改造进展怎么样", user="oMoving"), url=a.wechat)
     assert "哪个城市" in ask.text
-    answer = await sim.post(sim.text("定州", user="oMoving"), url=b.url)
+    answer = await sim.post(sim.text("定州", user="oMoving"), url=b.wechat)
     assert "定州" in answer.text and "来源" in answer.text
-    await sim.post(sim.location_event(41.0, 118.7, user="oMoving"), url=a.url)
-    fare = await sim.post(sim.text("坐公交车要多少钱", user="oMoving"), url=b.url)
+    await sim.post(sim.location_event(41.0, 118.7, user="oMoving"), url=a.wechat)
+    fare = await sim.post(sim.text("坐公交车要多少钱", user="oMoving"), url=b.wechat)
     assert "2元" in fare.text and "平泉" in fare.text
