@@ -30,7 +30,7 @@ FUZZ_SHARE = 0.2
 # Out-of-scope questions share a word or two with some topic ("护照怎么办理" with 医保电子凭证怎么办理):
 # a topic whose vocabulary holds less than this IDF-weighted share of the question's content words
 # is scored down in proportion.
-CONTENT_COVER = 0.5
+CONTENT_COVER = 0.55
 CONTENT_POWER = 1.0
 
 
@@ -47,6 +47,7 @@ class Matcher:
         self._index, self._coverage = TfIdfIndex(), CoverageIndex()
         self._examples = {t.id: tuple(normalize(e) for e in (t.title, *t.examples)) for t in knowledge.topics}
         self._vocabulary: dict[str, frozenset[str]] = {}
+        self._texts: dict[str, str] = {}        # everything a topic says, to find words segmented otherwise
         for topic in knowledge.topics:
             vocabulary = Counter()
             for example in (topic.title, *topic.examples):
@@ -60,6 +61,8 @@ class Matcher:
                 self._coverage.add((topic.id, city), vocabulary + feats)
                 vocabulary.update(feats)
             self._vocabulary[topic.id] = frozenset(vocabulary)
+            self._texts[topic.id] = "|".join((*self._examples[topic.id], *topic.keywords,
+                                              *(normalize(a.text) for a in topic.answers.values())))
         self._index.build()
         self._coverage.build()
 
@@ -101,7 +104,11 @@ class Matcher:
     def _content_cover(self, words: list[str], topic_id: str) -> float:
         if not words:
             return 1.0
-        vocabulary = self._vocabulary[topic_id]
         weights = [self._coverage.idf("w:" + w) for w in words]
-        covered = sum(wt for w, wt in zip(words, weights) if self._tok.knows(w, vocabulary))
+        covered = sum(wt for w, wt in zip(words, weights) if self._explains(w, topic_id))
         return covered / (sum(weights) or 1.0)
+
+    def _explains(self, word: str, topic_id: str) -> bool:
+        """A topic accounts for a word it says (窨井 inside 窨井盖 too) or one of its synonyms."""
+        synonym = self._tok.synonym(word)
+        return word in self._texts[topic_id] or (synonym is not None and "s:" + synonym in self._vocabulary[topic_id])

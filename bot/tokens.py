@@ -68,18 +68,16 @@ class Tokenizer:
     def words(self, text: str) -> list[str]:
         return [w for w in self._jieba.lcut(text) if w.strip() and w not in _STOP_WORDS]
 
+    def synonym(self, word: str) -> str | None:
+        """The first word of `word`'s synonym group, if it has one."""
+        return self._synonyms.get(word)
+
     def content_words(self, text: str) -> list[str]:
         """The words of a question that say what it is about (no particles, no question forms)."""
-        return [w for w in self.words(text) if not _QUESTION_FORMS.fullmatch(w) and not _FIGURE.match(w)]
-
-    def knows(self, word: str, vocabulary: frozenset[str]) -> bool:
-        """Whether a feature vocabulary accounts for `word`: as a word, through its synonym group, or
-        (for a word segmented differently, 窨井 in 窨井盖) through all of its character bigrams."""
-        if "w:" + word in vocabulary or ("s:" + self._synonyms.get(word, "")) in vocabulary:
-            return True
-        if len(word) == 1:
-            return any(f.startswith("b:") and word in f for f in vocabulary)
-        return all("b:" + a + b in vocabulary for a, b in pairwise(word))
+        # Question forms are cut out before segmenting: left in, "一共建了几个" segments as 一/共建.
+        # Single characters (说, 个) are too common to show whether a topic explains the question.
+        return [w for part in _QUESTION_FORMS.split(text) for w in self.words(part)
+                if len(w) > 1 and not _FIGURE.match(w)]
 
     def features(self, text: str) -> Counter:
         """Weighted feature counts of an already normalised text."""
