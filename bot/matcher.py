@@ -5,6 +5,7 @@ that topic for that city, so a question worded like the briefing still finds its
 """
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -109,6 +110,10 @@ class Matcher:
         return covered / (sum(weights) or 1.0)
 
     def _explains(self, word: str, topic_id: str) -> bool:
-        """A topic accounts for a word it says (窨井 inside 窨井盖 too) or one of its synonyms."""
+        """A topic accounts for a word it says (窨井 inside 窨井盖 too), for a contraction of what it says
+        (公车 for 公交车, 社保 for 社会保障: the characters in order, at most one between), or for a
+        synonym."""
         synonym = self._tok.synonym(word)
-        return word in self._texts[topic_id] or (synonym is not None and "s:" + synonym in self._vocabulary[topic_id])
+        if synonym is not None and "s:" + synonym in self._vocabulary[topic_id]:
+            return True
+        return re.search(".?".join(map(re.escape, word)), self._texts[topic_id]) is not None
