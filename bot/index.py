@@ -40,8 +40,8 @@ class TfIdfIndex:
         norm = math.sqrt(sum(w * w for w in vec.values())) or 1.0
         return {f: w / norm for f, w in vec.items() if w}
 
-    def query(self, features: Counter, keep: Callable[[Hashable], bool] | None = None) -> Iterable[tuple[Hashable, float]]:
-        """(key, cosine) for every document sharing a feature with the query and passing `keep`."""
+    def query(self, features: Counter) -> Iterable[tuple[Hashable, float]]:
+        """(key, cosine) for every document sharing a feature with the query."""
         vec = self._weigh(features)
         if self._common and any(f not in self._common for f in vec):
             vec = {f: w for f, w in vec.items() if f not in self._common}
@@ -50,9 +50,7 @@ class TfIdfIndex:
             for doc, dw in self._postings.get(f, ()):
                 scores[doc] += qw * dw
         for doc, score in scores.items():
-            key = self.keys[doc]
-            if keep is None or keep(key):
-                yield key, score
+            yield self.keys[doc], score
 
 
 class CoverageIndex:

@@ -50,11 +50,6 @@ class Seed:
     gaps: tuple[str, ...]
     text: str = field(repr=False)
 
-    def label(self) -> str:
-        """How a reply names this briefing: 寿光·回应群众关切解决民生诉求（9月8日）."""
-        when = f"（{self.date}）" if self.date else ""
-        return f"{self.city}·{self.title}{when}"
-
 
 @dataclass(frozen=True)
 class Answer:

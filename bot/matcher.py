@@ -32,7 +32,6 @@ FUZZ_SHARE = 0.2
 # a topic whose vocabulary holds less than this IDF-weighted share of the question's content words
 # is scored down in proportion.
 CONTENT_COVER = 0.55
-CONTENT_POWER = 1.0
 
 
 @dataclass(frozen=True)
@@ -100,7 +99,7 @@ class Matcher:
         scale down a topic that leaves much of the question's content unexplained."""
         likeness = max(fuzz.ratio(text, e) for e in self._examples[topic_id]) / 100
         blended = (1 - FUZZ_SHARE) * score + FUZZ_SHARE * likeness
-        return blended * min(1.0, self._content_cover(words, topic_id) / CONTENT_COVER) ** CONTENT_POWER
+        return blended * min(1.0, self._content_cover(words, topic_id) / CONTENT_COVER)
 
     def _content_cover(self, words: list[str], topic_id: str) -> float:
         if not words:

@@ -1,7 +1,7 @@
 """Wording of every reply. The dialogue decides what to say; this module says it, in one voice."""
 from __future__ import annotations
 
-from .knowledge import CITIES, Answer, Knowledge, Topic
+from .knowledge import CITIES, Knowledge, Seed, Topic
 from .models import Reply, Source
 from .passages import Passage
 
@@ -16,24 +16,24 @@ def canonical_question(topic: Topic, city: str | None = None) -> str:
     return f"{city or ''}{topic.examples[0]}"
 
 
-def source_line(kn: Knowledge, ans: Answer) -> str:
-    seed = kn.seeds[ans.seed]
+def source_line(seed: Seed, dept: str | None = None) -> str:
+    """How a reply names its briefing: 来源：寿光·回应群众关切解决民生诉求，9月8日，寿光市医保局介绍."""
     when = f"，{seed.date}" if seed.date else ""
-    dept = f"，{ans.dept}介绍" if ans.dept else ""
-    return f"来源：{seed.city}·{seed.title}{when}{dept}"
+    said = f"，{dept}介绍" if dept else ""
+    return f"来源：{seed.city}·{seed.title}{when}{said}"
 
 
 def answer(kn: Knowledge, topic: Topic, city: str, score: float, suggestions: tuple[str, ...]) -> Reply:
     ans = topic.answers[city]
     body = ans.text if city in ans.text else f"【{city}】{ans.text}"
-    label = source_line(kn, ans)
+    label = source_line(kn.seeds[ans.seed], ans.dept)
     sources = tuple(Source(ans.seed, city, q, label, ans.dept) for q in ans.quotes)
     return Reply(f"{body}\n——{label}", topic.id, city, score, sources, suggestions, "answer")
 
 
 def excerpt(kn: Knowledge, passage: Passage, score: float) -> Reply:
     seed = kn.seeds[passage.seed]
-    label = f"来源：{seed.city}·{seed.title}" + (f"，{seed.date}" if seed.date else "")
+    label = source_line(seed)
     text = (f"【{passage.city}】没有现成的整理答案，以下是{passage.city}发布会原文中最相关的一句摘录，供参考：\n"
             f"“{passage.text}”\n——{label}")
     return Reply(text, None, passage.city, score, (Source(seed.file, seed.city, passage.text, label),), (),

@@ -18,12 +18,13 @@ def gap_holes(seed: Seed) -> list[int]:
     """Offsets in the briefing text where a figure was lost (the `_` of each gap in seeds/meta.yaml)."""
     holes = []
     for gap in seed.gaps:
-        plain, start = gap.replace("_", ""), seed.text.find(gap.replace("_", ""))
+        parts = gap.split("_")
+        plain = "".join(parts)
+        # offsets of each hole within the gap string: after the first part, after the second, ...
+        inside = [sum(len(p) for p in parts[:i + 1]) for i in range(len(parts) - 1)]
+        start = seed.text.find(plain)
         while start >= 0:
-            offset = 0
-            for i, part in enumerate(gap.split("_")[:-1]):
-                offset += len(part)
-                holes.append(start + offset)
+            holes += [start + offset for offset in inside]
             start = seed.text.find(plain, start + 1)
     return holes
 
