@@ -2,54 +2,18 @@
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
 from aiohttp import web
 from redis.asyncio import Redis
 
-from . import keys
-from . import knowledge as knowledge_mod
-from .dialogue import Dialogue
-from .knowledge import CITIES, Knowledge
-from .matcher import Matcher
-from .passages import PassageSearch
-from .places import Gazetteer
-from .redis_embedded import EmbeddedRedis
-from .settings import Settings
-from .spelling import SoundAlike
-from .store import Store
-from .text import normalize
-from .tokens import Tokenizer
+from bot import keys
+from bot.dialogue.turn import Dialogue
+from bot.settings import Settings
+from bot.state.embedded import EmbeddedRedis
+from bot.state.store import Store
+from bot.understanding.brain import build_brain
 
 MAX_BODY = 64 * 1024
-
-
-@dataclass(frozen=True)
-class Brain:
-    """Everything read-only that answering needs, built once from the knowledge."""
-    knowledge: Knowledge
-    matcher: Matcher
-    passages: PassageSearch
-    gazetteer: Gazetteer
-    spelling: SoundAlike
-
-
-@lru_cache(maxsize=4)
-def build_brain(root: Path) -> Brain:
-    kn = knowledge_mod.load(root)
-    gazetteer = Gazetteer(kn)
-    vocabulary = [w for t in kn.topics for w in (t.title, *t.keywords)] + list(gazetteer.place_names())
-    tokenizer = Tokenizer(vocabulary)
-    spelling = SoundAlike(_knowledge_words(kn, tokenizer) + vocabulary + list(CITIES), tokenizer.is_word,
-                          tokenizer.cut)
-    return Brain(kn, Matcher(kn, tokenizer), PassageSearch(kn, tokenizer), gazetteer, spelling)
-
-
-def _knowledge_words(kn: Knowledge, tokenizer: Tokenizer) -> list[str]:
-    texts = [text for t in kn.topics for text in (*t.examples, *(a.text for a in t.answers.values()))]
-    return [w for text in texts for w in tokenizer.words(normalize(text))]
 
 
 @asynccontextmanager
@@ -84,7 +48,7 @@ async def open_dialogue(settings: Settings):
 
 def create_app(settings: Settings, redis: Redis | None = None) -> web.Application:
     """The whole service on one port. Pass `redis` to share a client (tests); else one is opened."""
-    from .channels import web as web_channel
+    from bot.channels.web import api as web_channel
 
     app = web.Application(client_max_size=MAX_BODY, middlewares=[web_channel.json_errors])
     app[keys.SETTINGS] = settings
@@ -98,7 +62,7 @@ def create_app(settings: Settings, redis: Redis | None = None) -> web.Applicatio
     app.cleanup_ctx.append(lifecycle)
     web_channel.setup(app)
     if settings.wechat:
-        from .channels import wechat
+        from bot.channels.wechat import callback as wechat
         wechat.setup(app, settings.wechat)
     return app
 

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import yaml
 
-from . import knowledge, validation
-from .settings import Settings, SettingsError
+from bot.knowledge import check as validation
+from bot.knowledge import load as knowledge
+from bot.settings import Settings, SettingsError
 
 
 def _settings(args) -> Settings:
@@ -38,8 +39,8 @@ def cmd_check(args) -> int:
 
 
 async def _ask(args) -> int:
-    from .app import open_dialogue
-    from .models import Inbound
+    from bot.app import open_dialogue
+    from bot.models import Inbound
     async with open_dialogue(_settings(args)) as dialogue:
         reply = await dialogue.handle(Inbound("cli", args.user or "cli-" + uuid.uuid4().hex[:8], args.question))
     print(json.dumps(reply.to_json(), ensure_ascii=False, indent=2) if args.json else reply.text)
@@ -49,8 +50,8 @@ async def _ask(args) -> int:
 
 
 async def _chat(args) -> int:
-    from .app import open_dialogue
-    from .models import Inbound
+    from bot.app import open_dialogue
+    from bot.models import Inbound
     user = args.user or "cli-" + uuid.uuid4().hex[:8]
     print("输入问题后回车；输入 exit 或按 Ctrl-D 退出。")
     async with open_dialogue(_settings(args)) as dialogue:
@@ -69,8 +70,8 @@ async def _chat(args) -> int:
 
 
 async def _eval(args) -> int:
-    from .app import open_dialogue
-    from .evaluation import run_cases
+    from bot.app import open_dialogue
+    from bot.dialogue.evaluation import run_cases
     cases = yaml.safe_load(Path(args.cases).read_text(encoding="utf-8"))
     async with open_dialogue(_settings(args)) as dialogue:
         report = await run_cases(dialogue, cases)
@@ -82,7 +83,7 @@ async def _eval(args) -> int:
 def cmd_serve(args) -> int:
     from aiohttp import web
 
-    from .app import create_app
+    from bot.app import create_app
     app = create_app(_settings(args))
     print(f"citizen-bot: serving on http://{args.host}:{args.port}/ (chat API: POST /api/chat)", flush=True)
     web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)

@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from .dialogue import Dialogue
-    from .settings import Settings
-    from .store import Store
+    from bot.dialogue.turn import Dialogue
+    from bot.settings import Settings
+    from bot.state.store import Store
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
 DIALOGUE: web.AppKey[Dialogue] = web.AppKey("dialogue")

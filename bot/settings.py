@@ -56,5 +56,5 @@ def _int(env: dict, name: str, default: int) -> int:
 
 def _wechat(env: dict) -> WeChatSettings | None:
     """WeChat is optional: without WECHAT_TOKEN the /wechat callback is not served."""
-    from .channels.wechat_settings import wechat_from_env
+    from bot.channels.wechat.settings import wechat_from_env
     return wechat_from_env(env)

@@ -6,8 +6,9 @@ from dataclasses import replace
 import pytest
 from redis.asyncio import Redis
 
-from bot.app import build_brain, create_app, make_dialogue
+from bot.app import create_app, make_dialogue
 from bot.settings import ROOT, Settings
+from bot.understanding.brain import build_brain
 
 from .redis_server import RedisServer
 

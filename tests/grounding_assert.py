@@ -1,5 +1,5 @@
 """The promise every test can hold a reply to: no figure that its cited sources do not contain."""
-from bot.grounding import ungrounded
+from bot.knowledge.grounding import ungrounded
 
 
 def assert_grounded(reply):

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot import knowledge, validation
+from bot.knowledge import check as validation
+from bot.knowledge import load as knowledge
 from bot.settings import ROOT
 
 BUS = {

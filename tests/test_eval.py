@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.evaluation import judge, run_cases
+from bot.dialogue.evaluation import judge, run_cases
 from bot.settings import ROOT
 
 from .grounding_assert import assert_grounded

@@ -7,7 +7,7 @@ import asyncio
 import aiohttp
 import pytest
 
-from bot.channels.webpage import COOKIE
+from bot.channels.web.page import COOKIE
 
 from .served import Served
 

@@ -1,4 +1,4 @@
-from bot.places import nearest_city
+from bot.understanding.places import nearest_city
 
 
 def test_towns_and_districts_name_their_city(brain):

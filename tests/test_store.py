@@ -2,7 +2,7 @@
 import asyncio
 
 from bot.models import Inbound
-from bot.store import Session, Store
+from bot.state.store import Session, Store
 
 
 async def test_sessions_round_trip_with_a_ttl(redis):

@@ -1,4 +1,4 @@
-from bot.text import arabic_numerals, chinese_to_int, normalize
+from bot.understanding.text import arabic_numerals, chinese_to_int, normalize
 
 
 def test_full_width_and_traditional_fold_to_simplified_half_width():

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from bot.channels import webpage
-from bot.channels.web import MAX_TEXT
+from bot.channels.web import page as webpage
+from bot.channels.web.api import MAX_TEXT
 
 BUS = "平泉坐公交车要多少钱"
 OLD_COMPOUNDS = "老旧小区改造进展怎么样"

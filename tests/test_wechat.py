@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.channels import wechat_text as say
-from bot.replies import SCOPE
-from bot.store import Store
+from bot.channels.wechat import text as say
+from bot.dialogue.replies import SCOPE
+from bot.state.store import Store
 
 from . import wechat_fixtures
 from .wechat_fixtures import APPID
@@ -330,5 +330,5 @@ async def test_wrong_appid_in_settings_never_answers(wechat):
 
 
 def test_plain_signature_is_wechats():
-    from bot.channels.wechat_envelope import signature
+    from bot.channels.wechat.envelope import signature
     assert signature("pamtest", "1409304348", "xxxxxx") == sign("pamtest", "1409304348", "xxxxxx")

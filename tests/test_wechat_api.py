@@ -6,8 +6,8 @@ import asyncio
 import pytest
 from aiohttp import ClientSession
 
-from bot.store import Store
-from bot.wechat_api import TOKEN_MARGIN, TOKEN_NAME, CustomerService, WeChatAPIError
+from bot.channels.wechat.api import TOKEN_MARGIN, TOKEN_NAME, CustomerService, WeChatAPIError
+from bot.state.store import Store
 
 from . import wechat_fixtures
 from .wechat_fixtures import wechat_settings

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.channels.wechat_delivery import Delivery
-from bot.store import Store
+from bot.channels.wechat.delivery import Delivery
+from bot.state.store import Store
 
 
 class Reply:

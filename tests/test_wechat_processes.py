@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from bot.store import Store
+from bot.state.store import Store
 
 from .served import Served
 from .wechat_fixtures import AES_KEY, APPID, APPSECRET, TOKEN

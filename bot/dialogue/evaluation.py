@@ -6,7 +6,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from .models import Inbound
+from bot.models import Inbound
 
 
 def _norm(s: str) -> str:

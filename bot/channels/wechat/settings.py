@@ -12,7 +12,7 @@ DEFAULT_API_BASE = "https://api.weixin.qq.com"
 
 
 def wechat_from_env(env: dict):
-    from ..settings import SettingsError, WeChatSettings
+    from bot.settings import SettingsError, WeChatSettings
     token = env.get("WECHAT_TOKEN")
     if token is None:
         if env.get("WECHAT_AES_KEY") or env.get("WECHAT_APPID") or env.get("WECHAT_APPSECRET"):
@@ -36,7 +36,7 @@ def wechat_from_env(env: dict):
 
 
 def _check_account(appid: str, appsecret: str, aes_key: str | None) -> None:
-    from ..settings import SettingsError
+    from bot.settings import SettingsError
     if appid and not _APPID.match(appid):
         raise SettingsError("WECHAT_APPID must be the AppID from WeChat's console: \"wx\" and 16 letters or digits")
     if aes_key and not appid:

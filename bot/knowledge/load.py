@@ -1,95 +1,18 @@
-"""Load `seeds/` and `intents/` into frozen values.
+"""Load `seeds/` and `intents/` into the frozen values of `bot.knowledge.schema`.
 
-`load()` parses and shapes the data; `bot.validation` checks it against the briefings. Topics are
-city-independent: a topic holds one answer per city that its briefing covers.
+`load()` parses and shapes the data; `bot.knowledge.check` checks it against the briefings.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
 import yaml
 
+from bot.knowledge.schema import CITIES, Answer, Knowledge, KnowledgeError, Seed, Speaker, Topic
+
 # libyaml's loader when the wheel has it: the intents are loaded at every start-up.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-CITIES = ("平泉", "定州", "驻马店", "宁德", "寿光")
-# Every answer whose figure the briefing lost says so in these words.
-FIGURE_MISSING = "未给出具体数字"
-
-
-class KnowledgeError(Exception):
-    """The knowledge cannot be loaded; `problems` lists every reason, one per line."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
-
-
-@dataclass(frozen=True)
-class Speaker:
-    name: str
-    dept: str
-    role: str
-
-
-@dataclass(frozen=True)
-class Seed:
-    file: str
-    city: str
-    province: str
-    prefecture: str | None
-    title: str
-    host: str
-    date: str | None
-    notes: str
-    speakers: tuple[Speaker, ...]
-    places: tuple[str, ...]
-    gaps: tuple[str, ...]
-    text: str = field(repr=False)
-
-
-@dataclass(frozen=True)
-class Answer:
-    city: str
-    text: str
-    quotes: tuple[str, ...]
-    seed: str
-    dept: str | None = None
-    figure_missing: bool = False
-
-
-@dataclass(frozen=True)
-class Topic:
-    id: str
-    title: str
-    category: str
-    examples: tuple[str, ...]
-    keywords: tuple[str, ...]
-    answers: Mapping[str, Answer]
-    related: tuple[str, ...] = ()
-    source_file: str = ""
-
-    def cities(self) -> tuple[str, ...]:
-        return tuple(c for c in CITIES if c in self.answers)
-
-
-@dataclass(frozen=True)
-class Knowledge:
-    seeds: Mapping[str, Seed]
-    topics: tuple[Topic, ...]
-    by_id: Mapping[str, Topic] = field(init=False, repr=False)
-
-    def __post_init__(self):
-        object.__setattr__(self, "by_id", MappingProxyType({t.id: t for t in self.topics}))
-
-    def topic(self, topic_id: str | None) -> Topic | None:
-        return self.by_id.get(topic_id) if topic_id else None
-
-    def seed_for(self, city: str) -> Seed | None:
-        return next((s for s in self.seeds.values() if s.city == city), None)
 
 
 def _seed(file: str, meta: dict, text: str) -> Seed:

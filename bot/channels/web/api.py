@@ -1,4 +1,4 @@
-"""Web channel: the JSON chat API and health check; the chat page lives in webpage.py. Translates only."""
+"""Web channel: the JSON chat API and health check; the chat page lives in page.py. Translates only."""
 from __future__ import annotations
 
 import json
@@ -7,8 +7,8 @@ import re
 
 from aiohttp import web
 
-from .. import keys
-from ..models import Inbound
+from bot import keys
+from bot.models import Inbound
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 2000
@@ -74,7 +74,7 @@ async def health(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
-    from . import webpage  # imported here: webpage builds on this module's helpers
+    from bot.channels.web import page as webpage  # imported here: the page builds on this module's helpers
     app.router.add_post("/api/chat", chat)
     app.router.add_get("/healthz", health)
     webpage.setup(app)

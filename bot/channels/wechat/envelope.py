@@ -17,7 +17,7 @@ from wechatpy.fields import StringField
 from wechatpy.replies import TextReply
 from wechatpy.utils import WeChatSigner
 
-from ..settings import WeChatSettings
+from bot.settings import WeChatSettings
 
 _TIMESTAMP = re.compile(r"^[0-9]{1,12}$")
 _NONCE = re.compile(r"^[0-9A-Za-z_-]{1,64}$")    # it is echoed into the encrypted reply's XML

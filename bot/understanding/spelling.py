@@ -11,7 +11,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 
-from .tokens import syllable
+from bot.understanding.tokens import syllable
 
 _LOOSE = ((re.compile(r"^([zcs])h"), r"\1"), (re.compile(r"^n"), "l"), (re.compile(r"(in|en|an)g$"), r"\1"))
 _HAN = re.compile(r"[\u4e00-\u9fff]")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from .text import to_simplified
+from bot.understanding.text import to_simplified
 
 # Arabic figures with their decimals (25029, 4.6). The briefings use "," as a Chinese comma, never as a
 # thousands separator, so a comma ends a figure.

@@ -1,9 +1,9 @@
 """Wording of every reply. The dialogue decides what to say; this module says it, in one voice."""
 from __future__ import annotations
 
-from .knowledge import CITIES, Knowledge, Seed, Topic
-from .models import Reply, Source
-from .passages import Passage
+from bot.knowledge.schema import CITIES, Knowledge, Seed, Topic
+from bot.models import Reply, Source
+from bot.understanding.passages import Passage
 
 HOTLINE = "12345政务服务便民热线"
 ALL_CITIES = "、".join(CITIES)

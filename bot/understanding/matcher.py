@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from .index import CoverageIndex, TfIdfIndex
-from .knowledge import Knowledge
-from .text import normalize
-from .tokens import Tokenizer
+from bot.knowledge.schema import Knowledge
+from bot.understanding.index import CoverageIndex, TfIdfIndex
+from bot.understanding.text import normalize
+from bot.understanding.tokens import Tokenizer
 
 # An answer document is written in the briefing's register, not the citizen's: trust it a little less.
 ANSWER_DOC_WEIGHT = 0.85

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 
-from ..models import Reply
-from ..replies import ALL_CITIES, HOTLINE, SCOPE
+from bot.dialogue.replies import ALL_CITIES, HOTLINE, SCOPE
+from bot.models import Reply
 
 MAX_BYTES = 2048          # WeChat's limit for the Content of a passive text reply, in UTF-8 bytes
 MORE_WORDS = frozenset({"继续", "更多", "余下", "剩下的", "后面呢", "下一页"})

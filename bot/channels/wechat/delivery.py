@@ -13,7 +13,7 @@ import logging
 import math
 from collections.abc import Awaitable, Callable
 
-from ..store import Store
+from bot.state.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ import logging
 from aiohttp import ClientSession, ClientTimeout
 from redis.exceptions import LockError
 
-from .settings import WeChatSettings
-from .store import Store
+from bot.settings import WeChatSettings
+from bot.state.store import Store
 
 log = logging.getLogger(__name__)
 

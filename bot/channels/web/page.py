@@ -15,16 +15,18 @@ from pathlib import Path
 
 from aiohttp import web
 
-from .. import keys
-from ..knowledge import CITIES
-from ..models import Inbound
-from ..replies import canonical_question
-from ..store import Session
-from .web import MAX_TEXT, error
+from bot import keys
+from bot.channels.web.api import MAX_TEXT, error
+from bot.dialogue.replies import canonical_question
+from bot.dialogue.turn import Dialogue
+from bot.knowledge.schema import CITIES
+from bot.models import Inbound
+from bot.state.store import Session
+from bot.understanding.brain import build_brain
 
 COOKIE = "cb_sid"
 _BROWSER_ID = re.compile(r"^[A-Za-z0-9_-]{32}$")        # what secrets.token_urlsafe(24) produces
-STATIC = Path(__file__).resolve().parent.parent / "static"
+STATIC = Path(__file__).resolve().parent / "static"
 ASSETS = ("chat.css", "chat.js")
 STARTERS = 4
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -72,9 +74,9 @@ def starter_questions(settings) -> tuple[str, ...]:
     """Sample questions for the welcome: per category a topic many cities answer, the cities in turn.
 
     Each is put to the dialogue once here, so a chip the page offers is never met with "which one?"."""
-    from ..app import build_brain, make_dialogue  # here, not at import: app.py imports the channels
-    dialogue = make_dialogue(settings, None)[0]       # only its pure turn logic runs: no Redis needed
-    topics = sorted(build_brain(settings.knowledge_root).knowledge.topics, key=lambda t: -len(t.answers))
+    brain = build_brain(settings.knowledge_root)
+    dialogue = Dialogue(brain, None)                  # only its pure turn logic runs: no Redis needed
+    topics = sorted(brain.knowledge.topics, key=lambda t: -len(t.answers))
     seen, out = set(), []
     for topic in topics:
         if topic.category in seen or not topic.answers:

@@ -9,15 +9,15 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import replies, smalltalk
-from .knowledge import Topic
-from .matcher import Match
-from .models import Inbound, Reply
-from .store import Session, Store
-from .text import normalize
+from bot.dialogue import replies, smalltalk
+from bot.knowledge.schema import Topic
+from bot.models import Inbound, Reply
+from bot.state.store import Session, Store
+from bot.understanding.matcher import Match
+from bot.understanding.text import normalize
 
 if TYPE_CHECKING:
-    from .app import Brain
+    from bot.understanding.brain import Brain
 
 MAX_INPUT = 500          # characters of a message that are read; the rest of a pasted essay is ignored
 MATCH_MIN = 0.30         # below this a topic is not an answer: "no match"

@@ -13,13 +13,15 @@ from dataclasses import dataclass
 from aiohttp import ClientSession, web
 from wechatpy import parse_message
 
-from .. import keys
-from ..settings import WeChatSettings
-from ..wechat_api import CustomerService
-from . import wechat_messages, wechat_text
-from .wechat_delivery import Delivery
-from .wechat_envelope import Envelope, Rejected, text_reply
-from .wechat_messages import Conversation
+from bot import keys
+from bot.channels.wechat import messages as wechat_messages
+from bot.channels.wechat import text as wechat_text
+from bot.channels.wechat.api import CustomerService
+from bot.channels.wechat.delivery import Delivery
+from bot.channels.wechat.envelope import Envelope, Rejected, text_reply
+from bot.channels.wechat.messages import Conversation
+from bot.settings import WeChatSettings
+from bot.understanding.brain import build_brain
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +45,6 @@ class WeChatCallback:
 
     async def lifecycle(self, app: web.Application):
         """cleanup_ctx: an HTTP client for the customer-service API; late replies finish before exit."""
-        from ..app import build_brain
         knowledge = build_brain(app[keys.SETTINGS].knowledge_root).knowledge
         delivery = Delivery(app[keys.STORE], self._deadline)
         async with ClientSession() as http:

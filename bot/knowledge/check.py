@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from .grounding import figures, ungrounded
-from .knowledge import CITIES, FIGURE_MISSING, Answer, Knowledge, Seed, Topic
-from .text import normalize
+from bot.knowledge.grounding import figures, ungrounded
+from bot.knowledge.schema import CITIES, FIGURE_MISSING, Answer, Knowledge, Seed, Topic
+from bot.understanding.text import normalize
 
 MIN_EXAMPLES = 5
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from .replies import HOTLINE, SCOPE
+from bot.dialogue.replies import HOTLINE, SCOPE
 
 _RULES = (
     ("reset", r"(重新开始|重来|清空|清除记录|换个话题|从头开始|重置)"),

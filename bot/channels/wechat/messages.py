@@ -8,13 +8,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from ..dialogue import Dialogue
-from ..knowledge import Knowledge
-from ..models import Inbound
-from ..places import nearest_city
-from ..replies import canonical_question
-from ..store import Store
-from . import wechat_text as say
+from bot.channels.wechat import text as say
+from bot.dialogue.replies import canonical_question
+from bot.dialogue.turn import Dialogue
+from bot.knowledge.schema import Knowledge
+from bot.models import Inbound
+from bot.state.store import Store
+from bot.understanding.places import nearest_city
 
 
 @dataclass(frozen=True)

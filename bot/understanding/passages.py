@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .index import CoverageIndex
-from .knowledge import Knowledge, Seed
-from .text import normalize
-from .tokens import Tokenizer
-from .validation import gap_holes
+from bot.knowledge.check import gap_holes
+from bot.knowledge.schema import Knowledge, Seed
+from bot.understanding.index import CoverageIndex
+from bot.understanding.text import normalize
+from bot.understanding.tokens import Tokenizer
 
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;\n])")
 # Shapes of a figure lost in transcription beyond the listed gaps: a unit with no number before it.

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .knowledge import CITIES, Knowledge
+from bot.knowledge.schema import CITIES, Knowledge
 
 _OTHER_PLACES_FILE = Path(__file__).with_name("data") / "other_places.txt"
 # City centres, for a WeChat LOCATION event: the nearest briefing city is remembered for the session.
