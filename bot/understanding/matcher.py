@@ -32,6 +32,9 @@ FUZZ_SHARE = 0.2
 # a topic whose vocabulary holds less than this IDF-weighted share of the question's content words
 # is scored down in proportion.
 CONTENT_COVER = 0.55
+# The story around a question ("我在驻马店扫大街…这保险每人每年多少钱") names the topic as often as the
+# question does, but it also talks of much else: it holds this share of a topic's score.
+STORY_SHARE = 0.35
 
 
 @dataclass(frozen=True)
@@ -66,15 +69,33 @@ class Matcher:
         self._index.build()
         self._coverage.build()
 
-    def rank(self, text: str, city: str | None = None, limit: int = 5) -> list[Match]:
-        """Topics for an already normalised, place-stripped text, best first.
+    def rank(self, text: str, city: str | None = None, limit: int = 5, story: str = "") -> list[Match]:
+        """Topics for an already normalised, place-stripped question, best first.
 
         A topic the asked city has is scored on its examples and that city's answer; a topic it lacks is
         scored on everything it has, so "寿光社保卡多久能拿到" still clearly finds 驻马店's social-security
-        card topic, and the dialogue can say honestly that 寿光's briefing has nothing on it."""
+        card topic, and the dialogue can say honestly that 寿光's briefing has nothing on it.
+
+        `story` is the rest of a long message: it lends its topic cues at STORY_SHARE of the score, and
+        the question alone must be explained by the topic (a story cannot carry a topic in by itself)."""
+        scores = self._scores(text, city)
+        if story:
+            told = self._scores(story, city)
+            scores = {t: (1 - STORY_SHARE) * scores.get(t, 0.0) + STORY_SHARE * told.get(t, 0.0)
+                      for t in scores.keys() | told.keys()}
+        if not scores:
+            return []
+        shortlist = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:RERANK]
+        words = self._tok.content_words(text)
+        ranked = sorted(((t, self._rerank(text, words, t, s)) for t, s in shortlist),
+                        key=lambda kv: kv[1], reverse=True)
+        return [Match(t, min(s, 1.0)) for t, s in ranked[:limit]]
+
+    def _scores(self, text: str, city: str | None) -> dict[str, float]:
+        """Each topic sharing a feature with `text`: its best document's cosine blended with its coverage."""
         feats = self._tok.features(text)
         if not feats:
-            return []
+            return {}
         similar: dict[tuple[str, str | None], float] = {}
         for (topic_id, doc_city, weight), cos in self._index.query(feats):
             key = (topic_id, doc_city)
@@ -87,11 +108,7 @@ class Matcher:
             best = max([similar.get((topic_id, None), 0.0)] + [similar.get((topic_id, c), 0.0) for c in usable])
             cover = max(covered.get((topic_id, c), 0.0) for c in usable)
             scores[topic_id] = (1 - TOPIC_SHARE) * best + TOPIC_SHARE * cover + (CITY_BONUS if city in cities else 0)
-        shortlist = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:RERANK]
-        words = self._tok.content_words(text)
-        ranked = sorted(((t, self._rerank(text, words, t, s)) for t, s in shortlist),
-                        key=lambda kv: kv[1], reverse=True)
-        return [Match(t, min(s, 1.0)) for t, s in ranked[:limit]]
+        return scores
 
     def _rerank(self, text: str, words: list[str], topic_id: str, score: float) -> float:
         """Blend in edit-distance likeness to the topic's closest example: the index sees shared pieces,

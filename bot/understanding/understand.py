@@ -1,0 +1,66 @@
+"""understand(text) -> Understood: what one message says, before any topic is chosen.
+
+Pure: the same message always reads the same way; the session is the dialogue's business.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.understanding.focus import find_focus, without_fillers
+from bot.understanding.places import Gazetteer
+from bot.understanding.spelling import SoundAlike
+from bot.understanding.text import normalize, strip_greeting
+
+# Words that carry no topic: "那定州呢", "我是寿光的", "我住在定州", "不对，是寿光".
+_NO_TOPIC = re.compile(r"那么|那边|那里|这边|还有|的话|怎么样|如何|情况|我是|我在|我住在|住在|我来自|来自|我家在|本地|当地"
+                       r"|不对|不是|错了|搞错|说错|弄错|我说的|我问的|我指的|应该|我是说"
+                       r"|人|市|那|呢|的|吗|呀|啊|是|在|我")
+_ELLIPSIS = re.compile(r"^(那|那么|还有|再问|另外|其中|这其中|里面|这里面)|呢$")
+# "我是寿光的", "我住在定州", "俺在东侨开发区开厂": the user says where they live, which holds for every
+# later question; a city merely named in a question holds only for its follow-ups.
+_DECLARES_HOME = re.compile(r"(我|俺|我们|我家|咱)(是|在|住在|住|来自|家在|家住)|^(住在|来自)")
+# "不对，是寿光", "我说的是宁德", "不是定州，是宁德": the city changes, the topic stays. The city meant is
+# the one after the last 是.
+_CORRECTION = re.compile(r"^(不对|不是|错了|搞错了|说错了|弄错了)|我(说|问|指)的是|我是说|应该是")
+
+
+@dataclass(frozen=True)
+class Understood:
+    text: str                # the message: normalised, homophones repaired, city names removed
+    question: str = ""       # its interrogative clause(s), in the same form; "" when it is all question
+    story: str = ""          # the rest of a long message, in the same form
+    parts: tuple[str, ...] = ()   # the separate questions asked, when a message asks several
+    city: str | None = None  # a briefing city named in this message
+    other: str | None = None  # a place the briefings do not cover
+    elliptical: bool = False  # "那困人次数呢", "居民呢": leans on the previous question
+    declares_home: bool = False  # "我是寿光的"
+    correction: bool = False  # "不对，是寿光": the previous topic, another city
+    names_topic: bool = True  # False for "定州", "那驻马店呢", "我是寿光的": a city and nothing else
+
+    @property
+    def asked(self) -> str:
+        """What was asked, without the story: remembered for follow-ups, searched in the briefings."""
+        return self.question or self.text
+
+
+def understand(text: str, gazetteer: Gazetteer, spelling: SoundAlike) -> Understood:
+    """Read one raw message (already cut to the length the bot reads)."""
+    spoken = without_fillers(text)
+    norm = strip_greeting(normalize(spoken))
+    places = gazetteer.find(spelling.repair(norm))
+    correction = bool(_CORRECTION.search(norm))
+    city = places.city
+    if correction:
+        city = gazetteer.find(spelling.repair(norm.rsplit("是", 1)[-1])).city or city
+    focus = find_focus(text)
+
+    def prepare(piece: str) -> str:
+        return gazetteer.find(spelling.repair(strip_greeting(normalize(without_fillers(piece))))).stripped
+    return Understood(
+        text=places.stripped, question=prepare(focus.question) if focus.story else "",
+        story=prepare(focus.story) if focus.story else "",
+        parts=tuple(prepare(p) for p in focus.parts) if len(focus.parts) > 1 else (),
+        city=city, other=places.other, elliptical=bool(_ELLIPSIS.search(norm)),
+        declares_home=bool(places.city and not correction and _DECLARES_HOME.search(norm)),
+        correction=correction, names_topic=bool(_NO_TOPIC.sub("", places.stripped)))
