@@ -145,15 +145,7 @@ class Turn:
         return [Match(top.topic, combined[0].score)] + [m for m in combined if m.topic != top.topic], True
 
     def _read(self, u: Understood, city: str | None) -> list[Match]:
-        """Topics for the whole message and, for a long one, for its question with the story as context:
-        each topic keeps the better of its two scores, so splitting off a story can only add readings."""
-        ranked = self.d._matcher.rank(u.text, city)
-        if not u.story:
-            return ranked
-        best = {m.topic: m.score for m in ranked}
-        for m in self.d._matcher.rank(u.question, city, story=u.story):
-            best[m.topic] = max(best.get(m.topic, 0.0), m.score)
-        return [Match(t, s) for t, s in sorted(best.items(), key=lambda kv: kv[1], reverse=True)]
+        return self.d._matcher.rank_readings(u.readings, city)
 
     def _choose(self, ranked: list[Match], city: str | None) -> Match | None:
         """The topic to answer, or None. With a city known, a topic that city's briefing covers is

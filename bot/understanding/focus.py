@@ -39,6 +39,7 @@ class Focus:
     question: str                 # the interrogative clause(s), joined
     story: str                    # everything else
     parts: tuple[str, ...]        # the separate questions asked, when there are several
+    lead: str = ""                # the story clause just before the question, which often names its topic
 
 
 def without_fillers(text: str) -> str:
@@ -103,4 +104,6 @@ def find_focus(text: str) -> Focus:
     parts = [p for g in groups for p in split_questions("".join(found[i] for i in g))]
     question = "".join(found[i] for i in sorted(taken))
     story = "".join(c for i, c in enumerate(found) if i not in taken)
-    return Focus(question, story, tuple(parts))
+    before = groups[0][0] - 1
+    lead = found[before] if before >= 0 and before not in taken else ""
+    return Focus(question, story, tuple(parts), lead)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -34,7 +35,7 @@ FUZZ_SHARE = 0.2
 CONTENT_COVER = 0.55
 # The story around a question ("我在驻马店扫大街…这保险每人每年多少钱") names the topic as often as the
 # question does, but it also talks of much else: it holds this share of a topic's score.
-STORY_SHARE = 0.35
+STORY_SHARE = 0.45
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,18 @@ class Matcher:
         self._index.build()
         self._coverage.build()
 
-    def rank(self, text: str, city: str | None = None, limit: int = 5, story: str = "") -> list[Match]:
+    def rank_readings(self, readings: Iterable[tuple[str, str]], city: str | None = None) -> list[Match]:
+        """Topics for several (question, story) readings of one message, each topic at its best score:
+        a reading can only add to what the others find."""
+        best: dict[str, float] = {}
+        memo: dict[str, dict[str, float]] = {}
+        for question, story in readings:
+            for m in self.rank(question, city, story=story, memo=memo):
+                best[m.topic] = max(best.get(m.topic, 0.0), m.score)
+        return [Match(t, s) for t, s in sorted(best.items(), key=lambda kv: kv[1], reverse=True)]
+
+    def rank(self, text: str, city: str | None = None, limit: int = 5, story: str = "",
+             memo: dict[str, dict[str, float]] | None = None) -> list[Match]:
         """Topics for an already normalised, place-stripped question, best first.
 
         A topic the asked city has is scored on its examples and that city's answer; a topic it lacks is
@@ -78,9 +90,13 @@ class Matcher:
 
         `story` is the rest of a long message: it lends its topic cues at STORY_SHARE of the score, and
         the question alone must be explained by the topic (a story cannot carry a topic in by itself)."""
-        scores = self._scores(text, city)
+        memo = {} if memo is None else memo     # readings of one message share their pieces
+        for piece in (text, story):
+            if piece and piece not in memo:
+                memo[piece] = self._scores(piece, city)
+        scores = memo.get(text, {})
         if story:
-            told = self._scores(story, city)
+            told = memo[story]
             scores = {t: (1 - STORY_SHARE) * scores.get(t, 0.0) + STORY_SHARE * told.get(t, 0.0)
                       for t in scores.keys() | told.keys()}
         if not scores:

@@ -30,6 +30,7 @@ class Understood:
     text: str                # the message: normalised, homophones repaired, city names removed
     question: str = ""       # its interrogative clause(s), in the same form; "" when it is all question
     story: str = ""          # the rest of a long message, in the same form
+    lead: str = ""           # the story clause just before the question ("听说…建污水处理设施"), same form
     parts: tuple[str, ...] = ()   # the separate questions asked, when a message asks several
     city: str | None = None  # a briefing city named in this message
     other: str | None = None  # a place the briefings do not cover
@@ -37,6 +38,17 @@ class Understood:
     declares_home: bool = False  # "我是寿光的"
     correction: bool = False  # "不对，是寿光": the previous topic, another city
     names_topic: bool = True  # False for "定州", "那驻马店呢", "我是寿光的": a city and nothing else
+
+    @property
+    def readings(self) -> tuple[tuple[str, str], ...]:
+        """(question, story) pairs to match: the whole message; for a long one also its question with the
+        story as context, and the question with the clause before it ("听说有…试点幼儿园，一共几所")."""
+        if not self.story:
+            return ((self.text, ""),)
+        out = [(self.text, ""), (self.question, self.story)]
+        if self.lead:
+            out.append((self.lead + self.question, self.story))
+        return tuple(out)
 
     @property
     def asked(self) -> str:
@@ -59,7 +71,7 @@ def understand(text: str, gazetteer: Gazetteer, spelling: SoundAlike) -> Underst
         return gazetteer.find(spelling.repair(strip_greeting(normalize(without_fillers(piece))))).stripped
     return Understood(
         text=places.stripped, question=prepare(focus.question) if focus.story else "",
-        story=prepare(focus.story) if focus.story else "",
+        story=prepare(focus.story) if focus.story else "", lead=prepare(focus.lead) if focus.lead else "",
         parts=tuple(prepare(p) for p in focus.parts) if len(focus.parts) > 1 else (),
         city=city, other=places.other, elliptical=bool(_ELLIPSIS.search(norm)),
         declares_home=bool(places.city and not correction and _DECLARES_HOME.search(norm)),
