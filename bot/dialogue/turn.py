@@ -12,6 +12,7 @@ from bot.knowledge.schema import Topic
 from bot.models import Inbound, Reply
 from bot.state.store import Session, Store
 from bot.understanding.matcher import Match
+from bot.understanding.siblings import sibling
 from bot.understanding.text import normalize
 from bot.understanding.understand import Understood, understand
 
@@ -25,6 +26,11 @@ MARGIN = 0.05            # how close a runner-up must be to count as another rea
 PASSAGE_MIN = 0.40       # an excerpt must cover this share of the question (IDF-weighted)
 REFUSE_MIN = 0.45        # "X's briefing has nothing on this" needs a topic that clearly fits the question
 REFUSE_LEAD = 0.12       # ... and, if the city has a weaker fitting topic, to beat it by this much
+# "一共花了多少钱，救助了多少人": a second question in one message gets its own topic's answer too, when
+# that topic fits the part this well, beats the main topic on it by PART_LEAD, and is kin to the main
+# topic (same category or related). A short part alone ("已经完工几个") fits too many topics to trust.
+PART_MIN = 0.45
+PART_LEAD = 0.10
 class Dialogue:
     def __init__(self, brain: Brain, store: Store):
         self._kn, self._matcher, self._passages = brain.knowledge, brain.matcher, brain.passages
@@ -60,6 +66,7 @@ class Turn:
     def __init__(self, dialogue: Dialogue, session: Session, city_hint: str | None):
         self.d, self.kn, self.session = dialogue, dialogue._kn, session
         self.runner_up: Topic | None = None
+        self.u: Understood | None = None         # the message being answered, once understood
         if city_hint and not session.home:
             self.session = session.evolve(home=city_hint)
 
@@ -80,6 +87,7 @@ class Turn:
         return Reply(smalltalk.REPLIES[kind], None, None, 1.0, (), self._popular(self.session.home), "smalltalk")
 
     def _question(self, u: Understood) -> tuple[Reply, Session]:
+        self.u = u
         if u.declares_home:
             self.session = self.session.evolve(home=u.city)
         if not u.names_topic:
@@ -115,6 +123,8 @@ class Turn:
         """"定州" after a clarifying question, "那驻马店呢" after an answer, "我是寿光的" on its own."""
         if u.city:
             topic = self.kn.topic(self.session.pending or self.session.topic)
+            if topic and u.city not in topic.answers:     # another name in that city's briefing?
+                topic = sibling(self.d._matcher, self.kn, topic, u.city, self.session.last_text) or topic
             if topic:
                 return self._for_city(topic, u.city, 1.0, self.session.last_text)
             suggestions = self._popular(u.city)
@@ -187,7 +197,27 @@ class Turn:
                                       city=city if remember_city else self.session.city)
         if city not in topic.answers:
             return replies.refuse_city(topic, city, score), session
-        return replies.answer(self.kn, topic, city, score, self._related(topic, city)), session
+        also = self._also(topic, city, self.u) if self.u else ()
+        return replies.answer(self.kn, topic, city, score, self._related(topic, city), also), session
+
+    def _also(self, topic: Topic, city: str, u: Understood) -> tuple[Topic, ...]:
+        """Topics of the other questions in a message that asked several things (see PART_MIN)."""
+        found: list[Topic] = []
+        for i, part in enumerate(u.parts):
+            # the rest of the message is this part's context: "心脏支架以前多少钱 集采后多少钱" asks
+            # both parts about 心脏支架
+            context = u.story + "".join(p for j, p in enumerate(u.parts) if j != i)
+            ranked = self.d._matcher.rank(part, city, story=context)
+            scores = {m.topic: m.score for m in ranked}
+            best = next((self.kn.by_id[m.topic] for m in ranked if city in self.kn.by_id[m.topic].answers), None)
+            if (best and best.id != topic.id and best not in found and self._kin(topic, best)
+                    and scores[best.id] >= PART_MIN and scores[best.id] >= scores.get(topic.id, 0.0) + PART_LEAD):
+                found.append(best)
+        return tuple(found)
+
+    @staticmethod
+    def _kin(a: Topic, b: Topic) -> bool:
+        return a.category == b.category or b.id in a.related or a.id in b.related
 
     def _unmatched(self, u: Understood, city: str | None) -> tuple[Reply, Session]:
         if u.other and not u.city:
