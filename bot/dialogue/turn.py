@@ -67,6 +67,7 @@ class Turn:
         self.d, self.kn, self.session = dialogue, dialogue._kn, session
         self.runner_up: Topic | None = None
         self.u: Understood | None = None         # the message being answered, once understood
+        self.memo: dict = {}                     # topic scores of the pieces of this message, by text
         if city_hint and not session.home:
             self.session = session.evolve(home=city_hint)
 
@@ -155,7 +156,7 @@ class Turn:
         return [Match(top.topic, combined[0].score)] + [m for m in combined if m.topic != top.topic], True
 
     def _read(self, u: Understood, city: str | None) -> list[Match]:
-        return self.d._matcher.rank_readings(u.readings, city)
+        return self.d._matcher.rank_readings(u.readings, city, self.memo)
 
     def _choose(self, ranked: list[Match], city: str | None) -> Match | None:
         """The topic to answer, or None. With a city known, a topic that city's briefing covers is
@@ -203,11 +204,10 @@ class Turn:
     def _also(self, topic: Topic, city: str, u: Understood) -> tuple[Topic, ...]:
         """Topics of the other questions in a message that asked several things (see PART_MIN)."""
         found: list[Topic] = []
-        for i, part in enumerate(u.parts):
-            # the rest of the message is this part's context: "心脏支架以前多少钱 集采后多少钱" asks
-            # both parts about 心脏支架
-            context = u.story + "".join(p for j, p in enumerate(u.parts) if j != i)
-            ranked = self.d._matcher.rank(part, city, story=context)
+        for part in u.parts:
+            # the whole message is each part's context: "心脏支架以前多少钱 集采后多少钱" asks both
+            # parts about 心脏支架
+            ranked = self.d._matcher.rank(part, city, story=u.text, memo=self.memo)
             scores = {m.topic: m.score for m in ranked}
             best = next((self.kn.by_id[m.topic] for m in ranked if city in self.kn.by_id[m.topic].answers), None)
             if (best and best.id != topic.id and best not in found and self._kin(topic, best)

@@ -8,6 +8,7 @@ Everything here works on raw text and is pure.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 # Voice fillers. Said between two thoughts, most are also where a spoken sentence would have a comma;
@@ -19,7 +20,7 @@ _FILLER = _PAUSE + r"|那个"
 _CLAUSE_END = re.compile(rf"[，,。.？?！!；;：:\s\u3000…]+|{_PAUSE}")
 # How a clause asks: question words, A-not-A forms (能不能, 中不中), a final 吗/呢. 几 counts unless it
 # is an estimate (十几年, 几百家) or 几乎.
-_HOW_MANY = r"多少|(?<![十好])几(?![十百千万乎])"
+_HOW_MANY = r"多少|(?<![\d十好])几(?![\d十百千万乎])"
 _ASKS = re.compile(rf"{_HOW_MANY}|多久|多长|多大|多远|多高|怎么|怎样|咋|如何|什么|啥|哪|谁|是否|有没有|了没|吗|么样|"
                    r"(\w)不\1|呢$")
 # A question that names nothing ("一共几所", "这条路有多长") leans on the clause just before it.
@@ -40,6 +41,7 @@ class Focus:
     story: str                    # everything else
     parts: tuple[str, ...]        # the separate questions asked, when there are several
     lead: str = ""                # the story clause just before the question, which often names its topic
+    whole: str = ""               # all clauses, joined
 
 
 def without_fillers(text: str) -> str:
@@ -83,17 +85,18 @@ def _predicate_start(before: str) -> int:
     return len(before)
 
 
-def find_focus(text: str) -> Focus:
-    """Split a raw message into its question and its story.
+def find_focus(text: str, tidy: Callable[[str], str] = lambda clause: clause) -> Focus:
+    """Split a raw message into its question and its story; `tidy` (normalisation, spelling) is applied
+    to each clause once, and every piece of the Focus is made of tidied clauses.
 
     With no clause that asks, or only one clause, the whole message is the question (as before). A
     question clause that names nothing takes the clause before it along."""
-    found = [without_fillers(c) for c in clauses(text)]
+    found = [tidy(without_fillers(c)) for c in clauses(text)]
     found = [c for c in found if c]
+    whole = "".join(found)
     asking = [i for i, c in enumerate(found) if asks(c)]
     if len(found) <= 1 or not asking:
-        whole = "".join(found)
-        return Focus(whole, "", tuple(split_questions(whole)))
+        return Focus(whole, "", tuple(split_questions(whole)), whole=whole)
     groups: list[list[int]] = []
     for i in asking:
         group = [i]
@@ -106,4 +109,4 @@ def find_focus(text: str) -> Focus:
     story = "".join(c for i, c in enumerate(found) if i not in taken)
     before = groups[0][0] - 1
     lead = found[before] if before >= 0 and before not in taken else ""
-    return Focus(question, story, tuple(parts), lead)
+    return Focus(question, story, tuple(parts), lead, whole)

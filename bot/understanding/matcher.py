@@ -36,6 +36,9 @@ CONTENT_COVER = 0.55
 # The story around a question ("我在驻马店扫大街…这保险每人每年多少钱") names the topic as often as the
 # question does, but it also talks of much else: it holds this share of a topic's score.
 STORY_SHARE = 0.45
+# A long story has a hundred features; its commonest ones walk the longest postings and say the least.
+# Only this many of its most distinctive features are looked up (a typed question has far fewer).
+QUERY_FEATURES = 40
 
 
 @dataclass(frozen=True)
@@ -70,11 +73,13 @@ class Matcher:
         self._index.build()
         self._coverage.build()
 
-    def rank_readings(self, readings: Iterable[tuple[str, str]], city: str | None = None) -> list[Match]:
+    def rank_readings(self, readings: Iterable[tuple[str, str]], city: str | None = None,
+                      memo: dict[str, dict[str, float]] | None = None) -> list[Match]:
         """Topics for several (question, story) readings of one message, each topic at its best score:
-        a reading can only add to what the others find."""
+        a reading can only add to what the others find. `memo` keeps the pieces' scores for reuse; it
+        holds one city's scores only."""
         best: dict[str, float] = {}
-        memo: dict[str, dict[str, float]] = {}
+        memo = {} if memo is None else memo
         for question, story in readings:
             for m in self.rank(question, city, story=story, memo=memo):
                 best[m.topic] = max(best.get(m.topic, 0.0), m.score)
@@ -112,6 +117,9 @@ class Matcher:
         feats = self._tok.features(text)
         if not feats:
             return {}
+        if len(feats) > QUERY_FEATURES:
+            feats = Counter(dict(sorted(feats.items(), key=lambda kv: kv[1] * self._index.idf(kv[0]),
+                                        reverse=True)[:QUERY_FEATURES]))
         similar: dict[tuple[str, str | None], float] = {}
         for (topic_id, doc_city, weight), cos in self._index.query(feats):
             key = (topic_id, doc_city)

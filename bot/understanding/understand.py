@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.understanding.focus import find_focus, without_fillers
+from bot.understanding.focus import find_focus
 from bot.understanding.places import Gazetteer
 from bot.understanding.spelling import SoundAlike
 from bot.understanding.text import normalize, strip_greeting
@@ -58,21 +58,20 @@ class Understood:
 
 def understand(text: str, gazetteer: Gazetteer, spelling: SoundAlike) -> Understood:
     """Read one raw message (already cut to the length the bot reads)."""
-    spoken = without_fillers(text)
-    norm = strip_greeting(normalize(spoken))
-    places = gazetteer.find(spelling.repair(norm))
+    focus = find_focus(text, lambda clause: spelling.repair(strip_greeting(normalize(clause))))
+    norm = focus.whole
+    places = gazetteer.find(norm)
     correction = bool(_CORRECTION.search(norm))
     city = places.city
     if correction:
-        city = gazetteer.find(spelling.repair(norm.rsplit("是", 1)[-1])).city or city
-    focus = find_focus(text)
+        city = gazetteer.find(norm.rsplit("是", 1)[-1]).city or city
 
-    def prepare(piece: str) -> str:
-        return gazetteer.find(spelling.repair(strip_greeting(normalize(without_fillers(piece))))).stripped
+    def strip(piece: str) -> str:
+        return gazetteer.find(piece).stripped if piece else ""
     return Understood(
-        text=places.stripped, question=prepare(focus.question) if focus.story else "",
-        story=prepare(focus.story) if focus.story else "", lead=prepare(focus.lead) if focus.lead else "",
-        parts=tuple(prepare(p) for p in focus.parts) if len(focus.parts) > 1 else (),
+        text=places.stripped, question=strip(focus.question) if focus.story else "",
+        story=strip(focus.story), lead=strip(focus.lead),
+        parts=tuple(strip(p) for p in focus.parts) if len(focus.parts) > 1 else (),
         city=city, other=places.other, elliptical=bool(_ELLIPSIS.search(norm)),
         declares_home=bool(places.city and not correction and _DECLARES_HOME.search(norm)),
         correction=correction, names_topic=bool(_NO_TOPIC.sub("", places.stripped)))
