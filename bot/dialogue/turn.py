@@ -138,7 +138,11 @@ class Turn:
         """Topics for this message, and whether it leans on the question before it: an elliptical one
         ("居民呢"), or one that finds no topic by itself ("目前已经整治好多少座了"), is read with it."""
         ranked = self._read(u, city)
-        leaning = self.session.last_text and (u.elliptical or not ranked or ranked[0].score < MATCH_MIN)
+        # An unsure reading of a message that names no place may be a sub-aspect of the topic just
+        # discussed ("已经完成多少件了"): it is read with the previous question too, and leans on it
+        # only if that reading is better.
+        unsure = not ranked or ranked[0].score < MATCH_MIN or (ranked[0].score < SURE and not u.city)
+        leaning = self.session.last_text and (u.elliptical or unsure)
         if not leaning:
             return ranked, False
         follow = city if (u.city or u.other) else (self.session.city or city)
