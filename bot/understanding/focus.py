@@ -33,6 +33,8 @@ _EMPTY_WORDS = re.compile(r"多少|多久|多长时间|多长|几个|几所|几�
 _HOW_MANY_RX = re.compile(_HOW_MANY)
 _PREDICATES = (re.compile(r"有$"), re.compile(r"[\u4e00-\u9fff]{1,2}了$"), re.compile(r"[\u4e00-\u9fff]{2}$"))
 MIN_PART = 3
+# How a citizen announces the question after telling the story.
+_MARKER = re.compile(r"^(我|俺)?(就|还)?(想|要)?(问问|问下|问一下|请问|知道|咨询|打听)")
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class Focus:
     parts: tuple[str, ...]        # the separate questions asked, when there are several
     lead: str = ""                # the story clause just before the question, which often names its topic
     whole: str = ""               # all clauses, joined
+    marked: bool = False          # the question opens with 想问下, 请问 …: what came before is story
 
 
 def without_fillers(text: str) -> str:
@@ -109,4 +112,5 @@ def find_focus(text: str, tidy: Callable[[str], str] = lambda clause: clause) ->
     story = "".join(c for i, c in enumerate(found) if i not in taken)
     before = groups[0][0] - 1
     lead = found[before] if before >= 0 and before not in taken else ""
-    return Focus(question, story, tuple(parts), lead, whole)
+    marked = any(_MARKER.match(found[i]) for i in asking)
+    return Focus(question, story, tuple(parts), lead, whole, marked)

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 
 from bot.understanding.focus import find_focus
+from bot.understanding.matcher import Reading
 from bot.understanding.places import Gazetteer
 from bot.understanding.spelling import SoundAlike
 from bot.understanding.text import normalize, strip_greeting
@@ -38,16 +39,18 @@ class Understood:
     declares_home: bool = False  # "我是寿光的"
     correction: bool = False  # "不对，是寿光": the previous topic, another city
     names_topic: bool = True  # False for "定州", "那驻马店呢", "我是寿光的": a city and nothing else
+    marked: bool = False     # the question was introduced as one ("想问下…"): the story is only context
 
     @property
-    def readings(self) -> tuple[tuple[str, str], ...]:
-        """(question, story) pairs to match: the whole message; for a long one also its question with the
-        story as context, and the question with the clause before it ("听说有…试点幼儿园，一共几所")."""
+    def readings(self) -> tuple[Reading, ...]:
+        """Ways to match the message: whole; for a long one also its question with the story as context,
+        and with the story clause before it ("听说有…试点幼儿园，一共几所"). Each must also explain the
+        question itself, not only the story."""
         if not self.story:
-            return ((self.text, ""),)
-        out = [(self.text, ""), (self.question, self.story)]
+            return (Reading(self.text),)
+        out = [Reading(self.text, "", self.question, self.marked), Reading(self.question, self.story)]
         if self.lead:
-            out.append((self.lead + self.question, self.story))
+            out.append(Reading(self.lead + self.question, self.story, self.question, self.marked))
         return tuple(out)
 
     @property
@@ -74,4 +77,4 @@ def understand(text: str, gazetteer: Gazetteer, spelling: SoundAlike) -> Underst
         parts=tuple(strip(p) for p in focus.parts) if len(focus.parts) > 1 else (),
         city=city, other=places.other, elliptical=bool(_ELLIPSIS.search(norm)),
         declares_home=bool(places.city and not correction and _DECLARES_HOME.search(norm)),
-        correction=correction, names_topic=bool(_NO_TOPIC.sub("", places.stripped)))
+        correction=correction, names_topic=bool(_NO_TOPIC.sub("", places.stripped)), marked=focus.marked)
