@@ -18,7 +18,9 @@ def load(name: str) -> list[dict]:
     return yaml.safe_load((DATA / name).read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("name,floor", [("dev.yaml", 0.95), ("paraphrase.yaml", 0.95), ("holdout2.yaml", 0.94)])
+# Measured (docs/understanding.md): dev 55/55, dev2 60/60, paraphrase 157/160, holdout2 123/128.
+@pytest.mark.parametrize("name,floor", [("dev.yaml", 1.0), ("dev2.yaml", 1.0), ("paraphrase.yaml", 0.98),
+                                        ("holdout2.yaml", 0.96)])
 async def test_question_set_scores_above_the_floor(dialogue, name, floor):
     report = await run_cases(dialogue, load(name))
     good, total = report.score
@@ -26,7 +28,7 @@ async def test_question_set_scores_above_the_floor(dialogue, name, floor):
     # clarifications and refusals are promises, not averages: every one must hold
     for kind in ("clarify", "refuse"):
         passed, count = report.by_kind.get(kind, [0, 0])
-        if name == "dev.yaml":
+        if name in ("dev.yaml", "dev2.yaml"):
             assert passed == count, "\n".join(report.lines())
 
 
@@ -34,7 +36,7 @@ async def test_every_reply_to_every_question_is_grounded(dialogue):
     import uuid
 
     from bot.models import Inbound
-    for case in load("dev.yaml") + load("paraphrase.yaml") + load("holdout2.yaml"):
+    for case in load("dev.yaml") + load("dev2.yaml") + load("paraphrase.yaml") + load("holdout2.yaml"):
         user = uuid.uuid4().hex
         for turn in case["turns"]:
             assert_grounded(await dialogue.handle(Inbound("test", user, turn)))
