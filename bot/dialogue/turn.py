@@ -211,11 +211,10 @@ class Turn:
         for part in u.parts:
             # the whole message is each part's context: "心脏支架以前多少钱 集采后多少钱" asks both
             # parts about 心脏支架
-            ranked = self.d._matcher.rank(part, city, story=u.text, memo=self.memo)
-            scores = {m.topic: m.score for m in ranked}
-            best = next((self.kn.by_id[m.topic] for m in ranked if city in self.kn.by_id[m.topic].answers), None)
-            if (best and best.id != topic.id and best not in found and self._kin(topic, best)
-                    and scores[best.id] >= PART_MIN and scores[best.id] >= scores.get(topic.id, 0.0) + PART_LEAD):
+            scores = {m.topic: m.score for m in self.d._matcher.rank(part, city, story=u.text, memo=self.memo)}
+            best = next((self.kn.by_id[t] for t in scores if city in self.kn.by_id[t].answers), None)
+            if best and best.id != topic.id and best not in found and self._kin(topic, best) \
+                    and scores[best.id] >= max(PART_MIN, scores.get(topic.id, 0.0) + PART_LEAD):
                 found.append(best)
         return tuple(found)
 

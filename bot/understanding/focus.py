@@ -73,7 +73,8 @@ def split_questions(clause: str) -> list[str]:
     for m in list(_HOW_MANY_RX.finditer(clause))[1:]:
         before = clause[start:m.start()]
         cut = start + _predicate_start(before)
-        if cut - start >= MIN_PART and len(clause) - cut >= MIN_PART and _HOW_MANY_RX.search(clause[start:cut]):
+        long_enough = cut - start >= MIN_PART and len(clause) - cut >= MIN_PART
+        if long_enough and _HOW_MANY_RX.search(clause[start:cut]):
             pieces.append(clause[start:cut])
             start = cut
     return pieces + [clause[start:]]
