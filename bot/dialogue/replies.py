@@ -23,12 +23,15 @@ def source_line(seed: Seed, dept: str | None = None) -> str:
     return f"来源：{seed.city}·{seed.title}{when}{said}"
 
 
-def answer(kn: Knowledge, topic: Topic, city: str, score: float, suggestions: tuple[str, ...],
-           also: tuple[Topic, ...] = ()) -> Reply:
-    """The topic's answer for the city; a message that asked several things also gets the answers of
-    `also`, each with its own source line, so every figure stays next to the briefing it comes from."""
+def answer(kn: Knowledge, topics: Topic | tuple[Topic, ...], city: str, score: float,
+           suggestions: tuple[str, ...]) -> Reply:
+    """The topic's answer for the city. A message that asked several things gets the answers of several
+    topics (the first is the reply's topic), each with its own source line, so every figure stays next to
+    the briefing it comes from."""
+    topics = topics if isinstance(topics, tuple) else (topics,)
+    topic = topics[0]
     texts, sources = [], []
-    for t in (topic, *also):
+    for t in topics:
         text, cited = _one_answer(kn, t, city)
         texts.append(text)
         sources += cited

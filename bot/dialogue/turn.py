@@ -190,7 +190,7 @@ class Turn:
         if u.other and not u.city:
             return replies.refuse_other_place(u.other, topic, score), self.session.evolve(topic=topic.id)
         if city:
-            return self._for_city(topic, city, score, u.text)
+            return self._for_city(topic, city, score, u.asked)
         if len(topic.answers) == 1:
             return self._for_city(topic, topic.cities()[0], score, u.asked, remember_city=False)
         session = self.session.evolve(pending=topic.id, topic=topic.id, last_text=u.asked)
@@ -202,20 +202,27 @@ class Turn:
                                       city=city if remember_city else self.session.city)
         if city not in topic.answers:
             return replies.refuse_city(topic, city, score), session
-        also = self._also(topic, city, self.u) if self.u else ()
-        return replies.answer(self.kn, topic, city, score, self._related(topic, city), also), session
+        asked = self._also(topic, city, self.u) if self.u else (topic,)
+        return replies.answer(self.kn, asked, city, score, self._related(topic, city)), session
 
     def _also(self, topic: Topic, city: str, u: Understood) -> tuple[Topic, ...]:
-        """Topics of the other questions in a message that asked several things (see PART_MIN)."""
+        """Topics of the other questions in a message that asked several things (see PART_MIN), with the
+        main topic among them, in the order they were asked."""
         found: list[Topic] = []
         for part in u.parts:
             # the whole message is each part's context: "心脏支架以前多少钱 集采后多少钱" asks both
             # parts about 心脏支架
             scores = {m.topic: m.score for m in self.d._matcher.rank(part, city, story=u.text, memo=self.memo)}
             best = next((self.kn.by_id[t] for t in scores if city in self.kn.by_id[t].answers), None)
-            if best and best.id != topic.id and best not in found and self._kin(topic, best) \
+            if best is None or best in found:
+                continue
+            if best.id == topic.id:
+                found.append(topic)
+            elif self._kin(topic, best) \
                     and scores[best.id] >= max(PART_MIN, scores.get(topic.id, 0.0) + PART_LEAD):
                 found.append(best)
+        if topic not in found:
+            found.insert(0, topic)
         return tuple(found)
 
     @staticmethod

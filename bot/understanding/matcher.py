@@ -9,6 +9,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -43,6 +44,12 @@ FOCUS_IDF = 4.5            # a word this rare (about 1 topic-city in 40 or fewer
 # A long story has a hundred features; its commonest ones walk the longest postings and say the least.
 # Only this many of its most distinctive features are looked up (a typed question has far fewer).
 QUERY_FEATURES = 40
+
+
+@lru_cache(maxsize=20_000)
+def _in_order(word: str) -> re.Pattern:
+    """A word's characters in order, at most one other between each (公车 in 公交车)."""
+    return re.compile(".?".join(map(re.escape, word)))
 
 
 @dataclass(frozen=True)
@@ -141,18 +148,20 @@ class Matcher:
         if len(feats) > QUERY_FEATURES:
             feats = Counter(dict(sorted(feats.items(), key=lambda kv: kv[1] * self._index.idf(kv[0]),
                                         reverse=True)[:QUERY_FEATURES]))
-        similar: dict[tuple[str, str | None], float] = {}
+        # A document counts if it is an example, or the answer of a city the question may be about: the
+        # asked city when the topic has it, else any of the topic's cities.
+        best: dict[str, float] = {}
         for (topic_id, doc_city, weight), cos in self._index.query(feats):
-            key = (topic_id, doc_city)
-            similar[key] = max(similar.get(key, 0.0), cos * weight)
-        covered = {key: share for key, share in self._coverage.query(feats)}
+            if doc_city is None or self._usable(topic_id, doc_city, city):
+                best[topic_id] = max(best.get(topic_id, 0.0), cos * weight)
+        cover: dict[str, float] = {}
+        for (topic_id, doc_city), share in self._coverage.query(feats):
+            if topic_id in best and self._usable(topic_id, doc_city, city):
+                cover[topic_id] = max(cover.get(topic_id, 0.0), share)
         scores = {}
-        for topic_id in {t for t, _ in similar}:
-            cities = self._kn.by_id[topic_id].answers
-            usable = [city] if city in cities else list(cities)
-            best = max([similar.get((topic_id, None), 0.0)] + [similar.get((topic_id, c), 0.0) for c in usable])
-            cover = max(covered.get((topic_id, c), 0.0) for c in usable)
-            scores[topic_id] = (1 - TOPIC_SHARE) * best + TOPIC_SHARE * cover + (CITY_BONUS if city in cities else 0)
+        for topic_id, similar in best.items():
+            bonus = CITY_BONUS if city in self._kn.by_id[topic_id].answers else 0.0
+            scores[topic_id] = (1 - TOPIC_SHARE) * similar + TOPIC_SHARE * cover.get(topic_id, 0.0) + bonus
         return scores
 
     def _things(self, question: str) -> list[str]:
@@ -160,6 +169,9 @@ class Matcher:
         ("拿出了多少钱") and common nouns (部门) say too little about the topic to rule one out."""
         return [w for w in self._tok.content_words(question)
                 if self._tok.names_a_thing(w) and self._coverage.idf("w:" + w) >= FOCUS_IDF]
+
+    def _usable(self, topic_id: str, doc_city: str, city: str | None) -> bool:
+        return doc_city == city or city not in self._kn.by_id[topic_id].answers
 
     def _rerank(self, text: str, words: list[str], topic_id: str, score: float,
                 focus_words: list[str]) -> float:
@@ -187,4 +199,4 @@ class Matcher:
         synonym = self._tok.synonym(word)
         if synonym is not None and "s:" + synonym in self._vocabulary[topic_id]:
             return True
-        return re.search(".?".join(map(re.escape, word)), self._texts[topic_id]) is not None
+        return _in_order(word).search(self._texts[topic_id]) is not None
