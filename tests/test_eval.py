@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.dialogue.evaluation import judge, run_cases
+from bot.dialogue.evaluation import category, judge, run_cases
 from bot.settings import ROOT
 
 from .grounding_assert import assert_grounded
@@ -18,7 +18,9 @@ def load(name: str) -> list[dict]:
     return yaml.safe_load((DATA / name).read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("name,floor", [("dev.yaml", 0.95), ("paraphrase.yaml", 0.95), ("holdout2.yaml", 0.94)])
+# Measured (docs/understanding.md): dev 55/55, dev2 60/60, paraphrase 157/160, holdout2 123/128.
+@pytest.mark.parametrize("name,floor", [("dev.yaml", 1.0), ("dev2.yaml", 1.0), ("paraphrase.yaml", 0.98),
+                                        ("holdout2.yaml", 0.96)])
 async def test_question_set_scores_above_the_floor(dialogue, name, floor):
     report = await run_cases(dialogue, load(name))
     good, total = report.score
@@ -26,7 +28,7 @@ async def test_question_set_scores_above_the_floor(dialogue, name, floor):
     # clarifications and refusals are promises, not averages: every one must hold
     for kind in ("clarify", "refuse"):
         passed, count = report.by_kind.get(kind, [0, 0])
-        if name == "dev.yaml":
+        if name in ("dev.yaml", "dev2.yaml"):
             assert passed == count, "\n".join(report.lines())
 
 
@@ -34,7 +36,7 @@ async def test_every_reply_to_every_question_is_grounded(dialogue):
     import uuid
 
     from bot.models import Inbound
-    for case in load("dev.yaml") + load("paraphrase.yaml") + load("holdout2.yaml"):
+    for case in load("dev.yaml") + load("dev2.yaml") + load("paraphrase.yaml") + load("holdout2.yaml"):
         user = uuid.uuid4().hex
         for turn in case["turns"]:
             assert_grounded(await dialogue.handle(Inbound("test", user, turn)))
@@ -51,12 +53,21 @@ def test_judge_follows_grade_py_semantics():
     assert judge(refuse, "平泉的是2元")[0] and not judge(refuse, "是2元")[0]
 
 
+@pytest.mark.parametrize("case_id,expected", [
+    ("d2-long-pq-water", "d2-long"), ("d2-multi-fix-tcm", "d2-multi"), ("p-pq-bus-max-voice", "p-pq"),
+    ("h-zmd-12", "h-zmd"), ("biz-loan-a", "biz-loan"), ("bus-a", "bus"), ("o-7", "o"), ("solo", "solo"),
+])
+def test_a_case_category_is_its_id_prefix(case_id, expected):
+    assert category(case_id) == expected
+
+
 def test_cli_eval_prints_scores_and_fails_below_min_score(tmp_path):
     env = {"DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
     ok = subprocess.run([sys.executable, "-m", "bot", "eval", str(DATA / "dev.yaml"), "--min-score", "0.95"],
                         check=False, capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "score: " in ok.stdout and "answer: " in ok.stdout and "latency per turn" in ok.stdout
+    assert "category clar: 4/4" in ok.stdout
     hard = tmp_path / "hard.yaml"
     hard.write_text(yaml.safe_dump([{"id": "x", "turns": ["平泉公交票价"], "expect": "answer",
                                      "must": ["999元"], "city": "平泉"}], allow_unicode=True), encoding="utf-8")

@@ -42,9 +42,18 @@ def judge(case: dict, reply: str) -> tuple[bool, list[str]]:
     raise ValueError(f"unknown expect: {kind}")
 
 
+def category(case_id: str) -> str:
+    """A case's category: its id without the last word, at most the first two words.
+
+    d2-long-pq-water -> d2-long, p-multi-sg-set -> p-multi, h-pq-1 -> h-pq, biz-loan-a -> biz-loan,
+    o-1 -> o. Every set in tests/data names its cases set-style-detail(-n), or topic-serial."""
+    return "-".join(case_id.split("-")[:-1][:2]) or case_id
+
+
 @dataclass
 class Report:
     by_kind: dict[str, list[int]] = field(default_factory=dict)
+    by_category: dict[str, list[int]] = field(default_factory=dict)
     failures: list[tuple[str, list[str], list[str], str]] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
 
@@ -56,6 +65,7 @@ class Report:
         out = [f"FAIL {cid} {turns} {why} -> {reply[:160]}".replace("\n", " ")
                for cid, turns, why, reply in self.failures]
         out += [f"{k}: {g}/{n}" for k, (g, n) in self.by_kind.items()]
+        out += [f"category {c}: {g}/{n}" for c, (g, n) in self.by_category.items()]
         lat = sorted(self.latencies)
         if lat:
             out.append(f"latency per turn: p50 {lat[len(lat) // 2] * 1000:.1f} ms, "
@@ -76,9 +86,10 @@ async def run_cases(dialogue, cases: list[dict]) -> Report:
             reply = (await dialogue.handle(Inbound("eval", user, turn))).text
             report.latencies.append(time.perf_counter() - t0)
         ok, why = judge(case, reply)
-        tally = report.by_kind.setdefault(case["expect"], [0, 0])
-        tally[0] += ok
-        tally[1] += 1
+        for tally in (report.by_kind.setdefault(case["expect"], [0, 0]),
+                      report.by_category.setdefault(category(case["id"]), [0, 0])):
+            tally[0] += ok
+            tally[1] += 1
         if not ok:
             report.failures.append((case["id"], case["turns"], why, reply))
     return report

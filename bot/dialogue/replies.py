@@ -23,12 +23,26 @@ def source_line(seed: Seed, dept: str | None = None) -> str:
     return f"来源：{seed.city}·{seed.title}{when}{said}"
 
 
-def answer(kn: Knowledge, topic: Topic, city: str, score: float, suggestions: tuple[str, ...]) -> Reply:
+def answer(kn: Knowledge, topics: Topic | tuple[Topic, ...], city: str, score: float,
+           suggestions: tuple[str, ...]) -> Reply:
+    """The topic's answer for the city. A message that asked several things gets the answers of several
+    topics (the first is the reply's topic), each with its own source line, so every figure stays next to
+    the briefing it comes from."""
+    topics = topics if isinstance(topics, tuple) else (topics,)
+    topic = topics[0]
+    texts, sources = [], []
+    for t in topics:
+        text, cited = _one_answer(kn, t, city)
+        texts.append(text)
+        sources += cited
+    return Reply("\n".join(texts), topic.id, city, score, tuple(sources), suggestions, "answer")
+
+
+def _one_answer(kn: Knowledge, topic: Topic, city: str) -> tuple[str, list[Source]]:
     ans = topic.answers[city]
     body = ans.text if city in ans.text else f"【{city}】{ans.text}"
     label = source_line(kn.seeds[ans.seed], ans.dept)
-    sources = tuple(Source(ans.seed, city, q, label, ans.dept) for q in ans.quotes)
-    return Reply(f"{body}\n——{label}", topic.id, city, score, sources, suggestions, "answer")
+    return f"{body}\n——{label}", [Source(ans.seed, city, q, label, ans.dept) for q in ans.quotes]
 
 
 def excerpt(kn: Knowledge, passage: Passage, score: float) -> Reply:

@@ -14,7 +14,6 @@ _RULES = (
 )
 _COMPILED = tuple((kind, re.compile(rf"^(?:{pattern})+(?:啊|呀|哈|哦|啦|您|你|机器人|小助手)*$"))
                   for kind, pattern in _RULES)
-_GREETING_PREFIX = re.compile(r"^(你好|您好|哈喽|嗨|hello|hi|在吗|请问)+")
 
 REPLIES = {
     "greeting": f"您好！我是城市民生问答助手。{SCOPE}。提问时带上城市名会更准确，例如“平泉坐公交多少钱”。",
@@ -29,8 +28,3 @@ REPLIES = {
 def classify(text: str) -> str | None:
     """The small-talk kind of a whole normalised message, or None if it is (also) a real question."""
     return next((kind for kind, rx in _COMPILED if rx.match(text)), None)
-
-
-def strip_greeting(text: str) -> str:
-    """"你好请问平泉公交多少钱" -> "平泉公交多少钱"."""
-    return _GREETING_PREFIX.sub("", text)

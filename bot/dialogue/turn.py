@@ -5,8 +5,6 @@ session; everything a citizen sees is decided in `Turn`, which is easy to test w
 """
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.dialogue import replies, smalltalk
@@ -14,7 +12,9 @@ from bot.knowledge.schema import Topic
 from bot.models import Inbound, Reply
 from bot.state.store import Session, Store
 from bot.understanding.matcher import Match
+from bot.understanding.siblings import sibling
 from bot.understanding.text import normalize
+from bot.understanding.understand import Understood, understand
 
 if TYPE_CHECKING:
     from bot.understanding.brain import Brain
@@ -26,24 +26,11 @@ MARGIN = 0.05            # how close a runner-up must be to count as another rea
 PASSAGE_MIN = 0.40       # an excerpt must cover this share of the question (IDF-weighted)
 REFUSE_MIN = 0.45        # "X's briefing has nothing on this" needs a topic that clearly fits the question
 REFUSE_LEAD = 0.12       # ... and, if the city has a weaker fitting topic, to beat it by this much
-# Words that carry no topic: "那定州呢", "我是寿光的", "我住在定州".
-_FILLER = re.compile(r"那么|那边|那里|这边|还有|的话|怎么样|如何|情况|我是|我在|我住在|住在|我来自|来自|我家在|本地|当地"
-                     r"|人|市|那|呢|的|吗|呀|啊|是|在|我")
-_ELLIPSIS = re.compile(r"^(那|那么|还有|再问|另外)|呢$")
-# "我是寿光的", "我住在定州", "俺在东侨开发区开厂": the user says where they live, which holds for every
-# later question; a city merely named in a question holds only for its follow-ups.
-_DECLARES_HOME = re.compile(r"(我|俺|我们|我家|咱)(是|在|住在|住|来自|家在|家住)|^(住在|来自)")
-
-
-@dataclass(frozen=True)
-class Understood:
-    text: str                # normalised question with places removed
-    city: str | None         # a briefing city named in this message
-    other: str | None        # a place the briefings do not cover
-    elliptical: bool         # "那困人次数呢", "居民呢": leans on the previous question
-    declares_home: bool      # "我是寿光的"
-
-
+# "一共花了多少钱，救助了多少人": a second question in one message gets its own topic's answer too, when
+# that topic fits the part this well, beats the main topic on it by PART_LEAD, and is kin to the main
+# topic (same category or related). A short part alone ("已经完工几个") fits too many topics to trust.
+PART_MIN = 0.45
+PART_LEAD = 0.10
 class Dialogue:
     def __init__(self, brain: Brain, store: Store):
         self._kn, self._matcher, self._passages = brain.knowledge, brain.matcher, brain.passages
@@ -79,6 +66,8 @@ class Turn:
     def __init__(self, dialogue: Dialogue, session: Session, city_hint: str | None):
         self.d, self.kn, self.session = dialogue, dialogue._kn, session
         self.runner_up: Topic | None = None
+        self.u: Understood | None = None         # the message being answered, once understood
+        self.memo: dict = {}                     # topic scores of the pieces of this message, by text
         if city_hint and not session.home:
             self.session = session.evolve(home=city_hint)
 
@@ -93,29 +82,34 @@ class Turn:
             return self._smalltalk(kind), Session()
         if kind:
             return self._smalltalk(kind), self.session
-        return self._question(self._understand(smalltalk.strip_greeting(norm)))
+        return self._question(understand(text[:MAX_INPUT], self.d._gaz, self.d._spelling))
 
     def _smalltalk(self, kind: str) -> Reply:
         return Reply(smalltalk.REPLIES[kind], None, None, 1.0, (), self._popular(self.session.home), "smalltalk")
 
-    def _understand(self, norm: str) -> Understood:
-        places = self.d._gaz.find(self.d._spelling.repair(norm))
-        return Understood(places.stripped, places.city, places.other, bool(_ELLIPSIS.search(norm)),
-                          bool(places.city and _DECLARES_HOME.search(norm)))
-
     def _question(self, u: Understood) -> tuple[Reply, Session]:
+        self.u = u
         if u.declares_home:
             self.session = self.session.evolve(home=u.city)
-        if not _FILLER.sub("", u.text):
+        if not u.names_topic:
             return self._city_only(u)
         city = self._city_for(u)
         if u.city:                       # a city the user names is remembered, whatever comes of the question
             self.session = self.session.evolve(city=u.city)
-        ranked = self._ranked(u, city)
+        ranked, leaned = self._ranked(u, city)
         choice = self._choose(ranked, city)
         if choice is None:
             return self._unmatched(u, city)
+        if self._continues(u, choice, leaned):
+            city = self.session.city
         return self._topic_reply(self.kn.by_id[choice.topic], choice.score, u, city)
+
+    def _continues(self, u: Understood, choice: Match, leaned: bool) -> bool:
+        """"目前已经整治好多少座了" after "驻马店窨井盖整治是怎么搞的": a question that names no place and
+        leans on the one before, or stays on the topic just answered, is about the same city."""
+        if u.city or u.other or not self.session.city or self.session.pending:
+            return False
+        return leaned or choice.topic == self.session.topic
 
     def _city_for(self, u: Understood) -> str | None:
         """The city a question is about: the one it names; for a follow-up, the one just discussed; else
@@ -130,6 +124,8 @@ class Turn:
         """"定州" after a clarifying question, "那驻马店呢" after an answer, "我是寿光的" on its own."""
         if u.city:
             topic = self.kn.topic(self.session.pending or self.session.topic)
+            if topic and u.city not in topic.answers:     # another name in that city's briefing?
+                topic = sibling(self.d._matcher, self.kn, topic, u.city, self.session.last_text) or topic
             if topic:
                 return self._for_city(topic, u.city, 1.0, self.session.last_text)
             suggestions = self._popular(u.city)
@@ -138,15 +134,21 @@ class Turn:
             return replies.refuse_other_place(u.other, None, 0.0), self.session
         return replies.fallback(self._popular(self.session.home)), self.session
 
-    def _ranked(self, u: Understood, city: str | None) -> list[Match]:
-        """Topics for this message; an elliptical one ("居民呢") is also read with the question before it."""
-        ranked = self.d._matcher.rank(u.text, city)
-        leaning = self.session.last_text and (u.elliptical or not ranked or ranked[0].score < MATCH_MIN)
+    def _ranked(self, u: Understood, city: str | None) -> tuple[list[Match], bool]:
+        """Topics for this message, and whether it leans on the question before it: an elliptical one
+        ("居民呢"), or one that finds no topic by itself ("目前已经整治好多少座了"), is read with it."""
+        ranked = self._read(u, city)
+        # An unsure reading of a message that names no place may be a sub-aspect of the topic just
+        # discussed ("已经完成多少件了"): it is read with the previous question too, and leans on it
+        # only if that reading is better.
+        unsure = not ranked or ranked[0].score < MATCH_MIN or (ranked[0].score < SURE and not u.city)
+        leaning = self.session.last_text and (u.elliptical or unsure)
         if not leaning:
-            return ranked
-        combined = self.d._matcher.rank(self.session.last_text + u.text, city)
+            return ranked, False
+        follow = city if (u.city or u.other) else (self.session.city or city)
+        combined = self.d._matcher.rank(self.session.last_text + u.asked, follow)
         if not combined or (not u.elliptical and ranked and ranked[0].score >= combined[0].score):
-            return ranked
+            return ranked, False
         # The previous question supplies the subject, this one what changes: "职工…起付线" + "居民呢"
         # must land on the 居民 topic, so a candidate of the same subject area is also judged by the new
         # words alone. Other areas are not: "以前呢" alone fits any before-and-after topic.
@@ -155,7 +157,10 @@ class Turn:
         alone = {m.topic: m.score for m in ranked if self.kn.by_id[m.topic].category == area}
         rescored = [Match(m.topic, (m.score + alone.get(m.topic, 0.0)) / 2) for m in combined]
         top = max(rescored, key=lambda m: m.score)
-        return [Match(top.topic, combined[0].score)] + [m for m in combined if m.topic != top.topic]
+        return [Match(top.topic, combined[0].score)] + [m for m in combined if m.topic != top.topic], True
+
+    def _read(self, u: Understood, city: str | None) -> list[Match]:
+        return self.d._matcher.rank_readings(u.readings, city, self.memo)
 
     def _choose(self, ranked: list[Match], city: str | None) -> Match | None:
         """The topic to answer, or None. With a city known, a topic that city's briefing covers is
@@ -185,10 +190,10 @@ class Turn:
         if u.other and not u.city:
             return replies.refuse_other_place(u.other, topic, score), self.session.evolve(topic=topic.id)
         if city:
-            return self._for_city(topic, city, score, u.text)
+            return self._for_city(topic, city, score, u.asked)
         if len(topic.answers) == 1:
-            return self._for_city(topic, topic.cities()[0], score, u.text, remember_city=False)
-        session = self.session.evolve(pending=topic.id, topic=topic.id, last_text=u.text)
+            return self._for_city(topic, topic.cities()[0], score, u.asked, remember_city=False)
+        session = self.session.evolve(pending=topic.id, topic=topic.id, last_text=u.asked)
         return replies.clarify_city(topic, score), session
 
     def _for_city(self, topic: Topic, city: str, score: float, text: str | None,
@@ -197,13 +202,38 @@ class Turn:
                                       city=city if remember_city else self.session.city)
         if city not in topic.answers:
             return replies.refuse_city(topic, city, score), session
-        return replies.answer(self.kn, topic, city, score, self._related(topic, city)), session
+        asked = self._also(topic, city, self.u) if self.u else (topic,)
+        return replies.answer(self.kn, asked, city, score, self._related(topic, city)), session
+
+    def _also(self, topic: Topic, city: str, u: Understood) -> tuple[Topic, ...]:
+        """Topics of the other questions in a message that asked several things (see PART_MIN), with the
+        main topic among them, in the order they were asked."""
+        found: list[Topic] = []
+        for part in u.parts:
+            # the whole message is each part's context: "心脏支架以前多少钱 集采后多少钱" asks both
+            # parts about 心脏支架
+            scores = {m.topic: m.score for m in self.d._matcher.rank(part, city, story=u.text, memo=self.memo)}
+            best = next((self.kn.by_id[t] for t in scores if city in self.kn.by_id[t].answers), None)
+            if best is None or best in found:
+                continue
+            if best.id == topic.id:
+                found.append(topic)
+            elif self._kin(topic, best) \
+                    and scores[best.id] >= max(PART_MIN, scores.get(topic.id, 0.0) + PART_LEAD):
+                found.append(best)
+        if topic not in found:
+            found.insert(0, topic)
+        return tuple(found)
+
+    @staticmethod
+    def _kin(a: Topic, b: Topic) -> bool:
+        return a.category == b.category or b.id in a.related or a.id in b.related
 
     def _unmatched(self, u: Understood, city: str | None) -> tuple[Reply, Session]:
         if u.other and not u.city:
             return replies.refuse_other_place(u.other, None, 0.0), self.session
         if city:
-            found = self.d._passages.best(u.text, city)
+            found = self.d._passages.best(u.asked, city)
             if found and found[1] >= PASSAGE_MIN:
                 return replies.excerpt(self.kn, *found), self.session.evolve(pending=None)
         return replies.fallback(self._popular(city)), self.session

@@ -27,7 +27,11 @@ class Brain:
 
 @lru_cache(maxsize=4)
 def build_brain(root: Path) -> Brain:
-    kn = load(root)
+    return brain_from(load(root))
+
+
+def brain_from(kn: Knowledge) -> Brain:
+    """A Brain for knowledge already loaded (a version from Redis, or a variant built in a test)."""
     gazetteer = Gazetteer(kn)
     vocabulary = [w for t in kn.topics for w in (t.title, *t.keywords)] + list(gazetteer.place_names())
     tokenizer = Tokenizer(vocabulary)

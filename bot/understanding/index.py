@@ -35,6 +35,9 @@ class TfIdfIndex:
         self._raw = []
         return self
 
+    def idf(self, feature: str) -> float:
+        return self._idf.get(feature, 0.0)
+
     def _weigh(self, feats: Counter) -> dict[str, float]:
         vec = {f: c * self._idf.get(f, 0.0) for f, c in feats.items()}
         norm = math.sqrt(sum(w * w for w in vec.values())) or 1.0

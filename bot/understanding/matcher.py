@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -32,6 +34,32 @@ FUZZ_SHARE = 0.2
 # a topic whose vocabulary holds less than this IDF-weighted share of the question's content words
 # is scored down in proportion.
 CONTENT_COVER = 0.55
+# The story around a question ("我在驻马店扫大街…这保险每人每年多少钱") names the topic as often as the
+# question does, but it also talks of much else: it holds this share of a topic's score.
+STORY_SHARE = 0.45
+# ... and a topic must explain at least this share of the question's own content words, however well it
+# explains the story (lower than CONTENT_COVER: a short question often leans on the story for its subject).
+FOCUS_COVER = 0.34
+FOCUS_IDF = 4.5            # a word this rare (about 1 topic-city in 40 or fewer) names a thing distinctly
+# A long story has a hundred features; its commonest ones walk the longest postings and say the least.
+# Only this many of its most distinctive features are looked up (a typed question has far fewer).
+QUERY_FEATURES = 40
+
+
+@lru_cache(maxsize=20_000)
+def _in_order(word: str) -> re.Pattern:
+    """A word's characters in order, at most one other between each (公车 in 公交车)."""
+    return re.compile(".?".join(map(re.escape, word)))
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One way to read a message: the text to match, the story around it (context at STORY_SHARE), and
+    the question a topic must explain as well (see `Matcher.rank`)."""
+    text: str
+    story: str = ""
+    focus: str = ""
+    marked: bool = False      # the question was introduced as one: 想问下, 请问, 我想知道
 
 
 @dataclass(frozen=True)
@@ -66,40 +94,96 @@ class Matcher:
         self._index.build()
         self._coverage.build()
 
-    def rank(self, text: str, city: str | None = None, limit: int = 5) -> list[Match]:
-        """Topics for an already normalised, place-stripped text, best first.
+    def rank_readings(self, readings: Iterable[Reading], city: str | None = None,
+                      memo: dict[str, dict[str, float]] | None = None) -> list[Match]:
+        """Topics for several (question, story) readings of one message, each topic at its best score:
+        a reading can only add to what the others find. `memo` keeps the pieces' scores for reuse; it
+        holds one city's scores only."""
+        best: dict[str, float] = {}
+        memo = {} if memo is None else memo
+        for r in readings:
+            for m in self.rank(r.text, city, story=r.story, memo=memo, focus=r.focus, marked=r.marked):
+                best[m.topic] = max(best.get(m.topic, 0.0), m.score)
+        return [Match(t, s) for t, s in sorted(best.items(), key=lambda kv: kv[1], reverse=True)]
+
+    def rank(self, text: str, city: str | None = None, limit: int = 5, story: str = "",
+             memo: dict[str, dict[str, float]] | None = None, focus: str = "", marked: bool = False
+             ) -> list[Match]:
+        """Topics for an already normalised, place-stripped question, best first.
 
         A topic the asked city has is scored on its examples and that city's answer; a topic it lacks is
         scored on everything it has, so "寿光社保卡多久能拿到" still clearly finds 驻马店's social-security
-        card topic, and the dialogue can say honestly that 寿光's briefing has nothing on it."""
-        feats = self._tok.features(text)
-        if not feats:
+        card topic, and the dialogue can say honestly that 寿光's briefing has nothing on it.
+
+        `story` is the rest of a long message: it lends its topic cues at STORY_SHARE of the score, and
+        the question alone must be explained by the topic (a story cannot carry a topic in by itself).
+        `focus` is the question of a long message: a topic must also explain FOCUS_COVER of the distinct
+        things it names ("…课后服务挺好的，问问护照怎么办理" is about 护照, whatever the story says), or
+        of all its content words when the citizen marked it as the question ("想问下驾照到期了怎么换")."""
+        memo = {} if memo is None else memo     # readings of one message share their pieces
+        for piece in (text, story):
+            if piece and piece not in memo:
+                memo[piece] = self._scores(piece, city)
+        scores = memo.get(text, {})
+        if story:
+            told = memo[story]
+            scores = {t: (1 - STORY_SHARE) * scores.get(t, 0.0) + STORY_SHARE * told.get(t, 0.0)
+                      for t in scores.keys() | told.keys()}
+        if not scores:
             return []
-        similar: dict[tuple[str, str | None], float] = {}
-        for (topic_id, doc_city, weight), cos in self._index.query(feats):
-            key = (topic_id, doc_city)
-            similar[key] = max(similar.get(key, 0.0), cos * weight)
-        covered = {key: share for key, share in self._coverage.query(feats)}
-        scores = {}
-        for topic_id in {t for t, _ in similar}:
-            cities = self._kn.by_id[topic_id].answers
-            usable = [city] if city in cities else list(cities)
-            best = max([similar.get((topic_id, None), 0.0)] + [similar.get((topic_id, c), 0.0) for c in usable])
-            cover = max(covered.get((topic_id, c), 0.0) for c in usable)
-            scores[topic_id] = (1 - TOPIC_SHARE) * best + TOPIC_SHARE * cover + (CITY_BONUS if city in cities else 0)
         shortlist = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:RERANK]
         words = self._tok.content_words(text)
-        ranked = sorted(((t, self._rerank(text, words, t, s)) for t, s in shortlist),
+        focus_words = []
+        if focus and focus != text:
+            focus_words = self._tok.content_words(focus) if marked else self._things(focus)
+        ranked = sorted(((t, self._rerank(text, words, t, s, focus_words)) for t, s in shortlist),
                         key=lambda kv: kv[1], reverse=True)
         return [Match(t, min(s, 1.0)) for t, s in ranked[:limit]]
 
-    def _rerank(self, text: str, words: list[str], topic_id: str, score: float) -> float:
+    def _scores(self, text: str, city: str | None) -> dict[str, float]:
+        """Each topic sharing a feature with `text`: its best document's cosine blended with its coverage."""
+        feats = self._tok.features(text)
+        if not feats:
+            return {}
+        if len(feats) > QUERY_FEATURES:
+            feats = Counter(dict(sorted(feats.items(), key=lambda kv: kv[1] * self._index.idf(kv[0]),
+                                        reverse=True)[:QUERY_FEATURES]))
+        # A document counts if it is an example, or the answer of a city the question may be about: the
+        # asked city when the topic has it, else any of the topic's cities.
+        best: dict[str, float] = {}
+        for (topic_id, doc_city, weight), cos in self._index.query(feats):
+            if doc_city is None or self._usable(topic_id, doc_city, city):
+                best[topic_id] = max(best.get(topic_id, 0.0), cos * weight)
+        cover: dict[str, float] = {}
+        for (topic_id, doc_city), share in self._coverage.query(feats):
+            if topic_id in best and self._usable(topic_id, doc_city, city):
+                cover[topic_id] = max(cover.get(topic_id, 0.0), share)
+        scores = {}
+        for topic_id, similar in best.items():
+            bonus = CITY_BONUS if city in self._kn.by_id[topic_id].answers else 0.0
+            scores[topic_id] = (1 - TOPIC_SHARE) * similar + TOPIC_SHARE * cover.get(topic_id, 0.0) + bonus
+        return scores
+
+    def _things(self, question: str) -> list[str]:
+        """The distinctive things a question names (护照 in "想问问护照怎么办理"): nouns of high IDF. Verbs
+        ("拿出了多少钱") and common nouns (部门) say too little about the topic to rule one out."""
+        return [w for w in self._tok.content_words(question)
+                if self._tok.names_a_thing(w) and self._coverage.idf("w:" + w) >= FOCUS_IDF]
+
+    def _usable(self, topic_id: str, doc_city: str, city: str | None) -> bool:
+        return doc_city == city or city not in self._kn.by_id[topic_id].answers
+
+    def _rerank(self, text: str, words: list[str], topic_id: str, score: float,
+                focus_words: list[str]) -> float:
         """Blend in edit-distance likeness to the topic's closest example: the index sees shared pieces,
         this sees the whole question in order ("社保卡多久能拿到" against "社保卡多久能拿到手"); then
         scale down a topic that leaves much of the question's content unexplained."""
         likeness = max(fuzz.ratio(text, e) for e in self._examples[topic_id]) / 100
         blended = (1 - FUZZ_SHARE) * score + FUZZ_SHARE * likeness
-        return blended * min(1.0, self._content_cover(words, topic_id) / CONTENT_COVER)
+        blended *= min(1.0, self._content_cover(words, topic_id) / CONTENT_COVER)
+        if focus_words:
+            blended *= min(1.0, self._content_cover(focus_words, topic_id) / FOCUS_COVER)
+        return blended
 
     def _content_cover(self, words: list[str], topic_id: str) -> float:
         if not words:
@@ -115,4 +199,4 @@ class Matcher:
         synonym = self._tok.synonym(word)
         if synonym is not None and "s:" + synonym in self._vocabulary[topic_id]:
             return True
-        return re.search(".?".join(map(re.escape, word)), self._texts[topic_id]) is not None
+        return _in_order(word).search(self._texts[topic_id]) is not None

@@ -68,6 +68,14 @@ def strip_punctuation(text: str) -> str:
     return _PUNCT.sub("", text)
 
 
+_GREETING_PREFIX = re.compile(r"^(你好|您好|哈喽|嗨|hello|hi|在吗|请问)+")
+
+
+def strip_greeting(text: str) -> str:
+    """"你好请问平泉公交多少钱" -> "平泉公交多少钱"."""
+    return _GREETING_PREFIX.sub("", text)
+
+
 def normalize(text: str) -> str:
     """Canonical form for matching: simplified, half-width, lower-case, Arabic numerals, no punctuation."""
     return strip_punctuation(arabic_numerals(to_simplified(text).lower()))

@@ -11,6 +11,7 @@ from itertools import pairwise
 from pathlib import Path
 
 import jieba
+from jieba import posseg
 from pypinyin import lazy_pinyin
 
 jieba.setLogLevel(logging.WARNING)
@@ -67,6 +68,12 @@ class Tokenizer:
 
     def words(self, text: str) -> list[str]:
         return [w for w in self._jieba.lcut(text) if w.strip() and w not in _STOP_WORDS]
+
+    def names_a_thing(self, word: str) -> bool:
+        """Whether a word is a noun by jieba's general dictionary, or a term the knowledge added to it:
+        护照, 健身房, 配送车, but not 拿出, 转给, 几种, nor a stray segment such as 代了."""
+        tag = posseg.dt.word_tag_tab.get(word)
+        return tag.startswith("n") if tag else self.is_word(word)
 
     def synonym(self, word: str) -> str | None:
         """The first word of `word`'s synonym group, if it has one."""
