@@ -18,9 +18,10 @@ def load(name: str) -> list[dict]:
     return yaml.safe_load((DATA / name).read_text(encoding="utf-8"))
 
 
-# Measured (docs/understanding.md): dev 55/55, dev2 60/60, paraphrase 157/160, holdout2 123/128.
+# Measured (docs/understanding.md): dev 55/55, dev2 60/60, paraphrase 157/160, holdout2 123/128, holdout3
+# 108/120. holdout3 was written blind from the briefings before issue 10's tuning and is never tuned on.
 @pytest.mark.parametrize("name,floor", [("dev.yaml", 1.0), ("dev2.yaml", 1.0), ("paraphrase.yaml", 0.98),
-                                        ("holdout2.yaml", 0.96)])
+                                        ("holdout2.yaml", 0.96), ("holdout3.yaml", 0.90)])
 async def test_question_set_scores_above_the_floor(dialogue, name, floor):
     report = await run_cases(dialogue, load(name))
     good, total = report.score
@@ -36,7 +37,8 @@ async def test_every_reply_to_every_question_is_grounded(dialogue):
     import uuid
 
     from bot.models import Inbound
-    for case in load("dev.yaml") + load("dev2.yaml") + load("paraphrase.yaml") + load("holdout2.yaml"):
+    sets = ("dev.yaml", "dev2.yaml", "paraphrase.yaml", "holdout2.yaml", "holdout3.yaml")
+    for case in (case for name in sets for case in load(name)):
         user = uuid.uuid4().hex
         for turn in case["turns"]:
             assert_grounded(await dialogue.handle(Inbound("test", user, turn)))
