@@ -6,6 +6,7 @@ quotes, and no quote spans a figure the transcription lost.
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date
 
 from bot.knowledge.grounding import figures, ungrounded
 from bot.knowledge.schema import CITIES, FIGURE_MISSING, Answer, Knowledge, Seed, Topic
@@ -71,7 +72,16 @@ def _answer_problems(topic: Topic, ans: Answer, kn: Knowledge) -> list[str]:
         problems.append(f"{where}: figure_missing answers must say '{FIGURE_MISSING}'")
     if ans.dept and ans.dept not in seed.text:
         problems.append(f"{where}: dept '{ans.dept}' does not occur in {ans.seed}")
+    if ans.review_by and not _is_date(ans.review_by):
+        problems.append(f"{where}: review_by '{ans.review_by}' is not a date (YYYY-MM-DD)")
     return problems
+
+
+def _is_date(text: str) -> bool:
+    try:
+        return date.fromisoformat(text).isoformat() == text
+    except ValueError:
+        return False
 
 
 def _topic_problems(topic: Topic, kn: Knowledge) -> list[str]:
