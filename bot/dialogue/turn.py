@@ -13,11 +13,12 @@ from bot.dialogue import replies, smalltalk
 from bot.knowledge.schema import Topic
 from bot.models import Inbound, Reply
 from bot.state.store import Session, Store
+from bot.understanding.brain import Brain
 from bot.understanding.matcher import Match
 from bot.understanding.text import normalize
 
 if TYPE_CHECKING:
-    from bot.understanding.brain import Brain
+    from bot.understanding.holder import BrainHolder
 
 MAX_INPUT = 500          # characters of a message that are read; the rest of a pasted essay is ignored
 MATCH_MIN = 0.30         # below this a topic is not an answer: "no match"
@@ -45,10 +46,16 @@ class Understood:
 
 
 class Dialogue:
-    def __init__(self, brain: Brain, store: Store):
-        self._kn, self._matcher, self._passages = brain.knowledge, brain.matcher, brain.passages
-        self._gaz, self._spelling = brain.gazetteer, brain.spelling
+    """`brain` is a Brain, or a holder whose `.brain` is the live one: each turn takes the Brain once, at
+    its start, so a turn in flight finishes on the Brain it began with while a new version swaps in."""
+
+    def __init__(self, brain: Brain | BrainHolder, store: Store | None):
+        self._source = brain
         self._store = store
+
+    @property
+    def brain(self) -> Brain:
+        return self._source if isinstance(self._source, Brain) else self._source.brain
 
     async def handle(self, inbound: Inbound) -> Reply:
         async with self._store.user_lock(inbound.user_id):
@@ -70,14 +77,14 @@ class Dialogue:
             await self._store.clear_session(user_id)
 
     def turn(self, text: str, session: Session, city_hint: str | None = None) -> tuple[Reply, Session]:
-        return Turn(self, session, city_hint).run(text)
+        return Turn(self.brain, session, city_hint).run(text)
 
 
 class Turn:
-    """The decisions of one turn, over a snapshot of the session."""
+    """The decisions of one turn, over a snapshot of the session and one Brain."""
 
-    def __init__(self, dialogue: Dialogue, session: Session, city_hint: str | None):
-        self.d, self.kn, self.session = dialogue, dialogue._kn, session
+    def __init__(self, brain: Brain, session: Session, city_hint: str | None):
+        self.d, self.kn, self.session = brain, brain.knowledge, session
         self.runner_up: Topic | None = None
         if city_hint and not session.home:
             self.session = session.evolve(home=city_hint)
@@ -99,7 +106,7 @@ class Turn:
         return Reply(smalltalk.REPLIES[kind], None, None, 1.0, (), self._popular(self.session.home), "smalltalk")
 
     def _understand(self, norm: str) -> Understood:
-        places = self.d._gaz.find(self.d._spelling.repair(norm))
+        places = self.d.gazetteer.find(self.d.spelling.repair(norm))
         return Understood(places.stripped, places.city, places.other, bool(_ELLIPSIS.search(norm)),
                           bool(places.city and _DECLARES_HOME.search(norm)))
 
@@ -140,11 +147,11 @@ class Turn:
 
     def _ranked(self, u: Understood, city: str | None) -> list[Match]:
         """Topics for this message; an elliptical one ("居民呢") is also read with the question before it."""
-        ranked = self.d._matcher.rank(u.text, city)
+        ranked = self.d.matcher.rank(u.text, city)
         leaning = self.session.last_text and (u.elliptical or not ranked or ranked[0].score < MATCH_MIN)
         if not leaning:
             return ranked
-        combined = self.d._matcher.rank(self.session.last_text + u.text, city)
+        combined = self.d.matcher.rank(self.session.last_text + u.text, city)
         if not combined or (not u.elliptical and ranked and ranked[0].score >= combined[0].score):
             return ranked
         # The previous question supplies the subject, this one what changes: "职工…起付线" + "居民呢"
@@ -203,7 +210,7 @@ class Turn:
         if u.other and not u.city:
             return replies.refuse_other_place(u.other, None, 0.0), self.session
         if city:
-            found = self.d._passages.best(u.text, city)
+            found = self.d.passages.best(u.text, city)
             if found and found[1] >= PASSAGE_MIN:
                 return replies.excerpt(self.kn, *found), self.session.evolve(pending=None)
         return replies.fallback(self._popular(city)), self.session

@@ -70,6 +70,8 @@ def shape_problems(raw, where: str) -> list[str]:
     where = f"{where}: topic {raw.get('id', '?')}"
     problems = [f"{where}: missing '{k}'" for k in ("id", "title", "examples", "answers") if k not in raw]
     problems += [f"{where}: unknown key '{k}'" for k in raw if k not in TOPIC_KEYS]
+    problems += [f"{where}: '{k}' must be a list" for k in ("examples", "keywords", "related")
+                 if k in raw and raw[k] is not None and not isinstance(raw[k], list)]
     answers = raw.get("answers") or {}
     if not isinstance(answers, dict):
         return problems + [f"{where}: 'answers' must map cities to answers"]
