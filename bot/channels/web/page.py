@@ -5,17 +5,16 @@ Translates HTTP <-> Inbound/Reply only. A browser is known by an identifier the 
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import secrets
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
 
 from bot import keys
+from bot.assets import StaticPage
 from bot.channels.web.api import MAX_TEXT, error
 from bot.dialogue.replies import canonical_question
 from bot.dialogue.turn import Dialogue
@@ -33,10 +32,6 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 SECURITY_HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
                     "Referrer-Policy": "same-origin", "X-Frame-Options": "DENY"}
-# An asset asked for with its current fingerprint never changes, so browsers (and WeChat's webview,
-# which caches hard) may keep it; anything else must be revalidated so a deploy is seen at once.
-FOREVER = "public, max-age=31536000, immutable"
-REVALIDATE = "no-cache"
 
 
 class BadRequest(ValueError):
@@ -45,12 +40,6 @@ class BadRequest(ValueError):
     def __init__(self, status: int, message: str):
         super().__init__(message)
         self.status = status
-
-
-@dataclass(frozen=True)
-class Page:
-    html: bytes
-    versions: dict[str, str]       # asset name -> fingerprint of its content
 
 
 class Starters:
@@ -67,21 +56,8 @@ class Starters:
         return self._for[1]
 
 
-PAGE = web.AppKey("webpage", Page)
+PAGE = web.AppKey("webpage", StaticPage)
 STARTER_CACHE = web.AppKey("webstarters", Starters)
-
-
-def fingerprint(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-
-
-def load_page() -> Page:
-    """Read the page once and point it at fingerprinted asset URLs."""
-    versions = {name: fingerprint(STATIC / name) for name in ASSETS}
-    html = (STATIC / "index.html").read_text(encoding="utf-8")
-    for name, version in versions.items():
-        html = html.replace(f"/static/{name}\"", f"/static/{name}?v={version}\"")
-    return Page(html.encode("utf-8"), versions)
 
 
 def starter_questions(brain: Brain) -> tuple[str, ...]:
@@ -106,18 +82,11 @@ def starter_questions(brain: Brain) -> tuple[str, ...]:
 
 
 async def index(request: web.Request) -> web.Response:
-    page: Page = request.app[PAGE]
-    return web.Response(body=page.html, content_type="text/html", charset="utf-8",
-                        headers={"Cache-Control": REVALIDATE})
+    return request.app[PAGE].page()
 
 
 async def asset(request: web.Request) -> web.StreamResponse:
-    name = request.match_info["name"]
-    versions = request.app[PAGE].versions
-    if name not in versions:
-        raise web.HTTPNotFound(reason="没有这个文件")
-    cache = FOREVER if request.query.get("v") == versions[name] else REVALIDATE
-    return web.FileResponse(STATIC / name, headers={"Cache-Control": cache})
+    return request.app[PAGE].asset(request)
 
 
 async def browser_id(request: web.Request) -> str:
@@ -209,7 +178,7 @@ async def security_headers(request: web.Request, response: web.StreamResponse) -
 
 
 def setup(app: web.Application) -> None:
-    app[PAGE] = load_page()
+    app[PAGE] = StaticPage.load(STATIC, "index.html", ASSETS, "/static/")
     app[STARTER_CACHE] = Starters()
     app.on_response_prepare.append(security_headers)
     app.router.add_get("/", index)
