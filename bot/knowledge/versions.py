@@ -17,6 +17,7 @@ writer or of Redis (AOF) leaves either the old version live or the new one whole
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import time
 from dataclasses import asdict, dataclass
@@ -308,7 +309,6 @@ def _info(meta: dict) -> VersionInfo:
 
 
 def _sha1(raw: bytes) -> str:
-    import hashlib
     return hashlib.sha1(raw).hexdigest()
 
 
