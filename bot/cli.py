@@ -1,4 +1,4 @@
-"""citizen-bot serve|ask|chat|check|eval — see `citizen-bot COMMAND --help`."""
+"""citizen-bot serve|ask|chat|check|eval|kb — see `citizen-bot COMMAND --help`."""
 from __future__ import annotations
 
 import argparse
@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 
 from bot.knowledge import check as validation
+from bot.knowledge import cli_kb as kb_cli
 from bot.knowledge import load as knowledge
 from bot.settings import Settings, SettingsError
 
@@ -80,6 +81,12 @@ async def _eval(args) -> int:
     return 0 if total and good / total >= args.min_score else 1
 
 
+async def _kb(args) -> int:
+    from bot.app import open_versions
+    async with open_versions(_settings(args)) as versions:
+        return await args.kb(versions, args)
+
+
 def cmd_serve(args) -> int:
     from aiohttp import web
 
@@ -107,6 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("cases")
     ev.add_argument("--min-score", type=float, default=0.0, help="exit 1 below this share (0-1)")
     ev.set_defaults(func=lambda a: asyncio.run(_eval(a)))
+    kb_cli.add_parser(sub)
+    sub.choices["kb"].set_defaults(func=lambda a: asyncio.run(_kb(a)))
     serve = sub.add_parser("serve", help="serve the chat API, web chat and WeChat callback")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)

@@ -22,15 +22,17 @@ def free_port() -> int:
 
 
 class RedisServer:
-    """A throwaway redis-server on a loopback TCP port; `url` for clients, `stop()` when done."""
+    """A throwaway redis-server on a loopback TCP port; `url` for clients, `stop()` when done. With
+    `durable`, every write goes to an append-only file in `directory`, which a restart reads back."""
 
-    def __init__(self):
-        self.dir = Path(tempfile.mkdtemp(prefix="citizen-bot-redis-"))
+    def __init__(self, directory: Path | None = None, durable: bool = False):
+        self.dir = directory or Path(tempfile.mkdtemp(prefix="citizen-bot-redis-"))
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process = subprocess.Popen(
             [redis_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.dir),
-             "--save", "", "--appendonly", "no", "--daemonize", "no"],
+             "--save", "", "--appendonly", "yes" if durable else "no", "--appendfsync", "everysec",
+             "--daemonize", "no"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self._wait()
 

@@ -16,6 +16,8 @@ writer or of Redis (AOF) leaves either the old version live or the new one whole
 """
 from __future__ import annotations
 
+import copy
+import hashlib
 import json
 import time
 from dataclasses import asdict, dataclass
@@ -187,7 +189,8 @@ class Versions:
         if raw:
             return json.loads(raw)
         live = await self.live_number()
-        return {"base": live, "release": None, "edits": {}, **await self.body(live)}
+        # a copy: the cached version is never to be changed by an edit of the draft
+        return {"base": live, "release": None, "edits": {}, **copy.deepcopy(await self.body(live))}
 
     async def draft_topics(self) -> list[dict]:
         return (await self._draft_body())["topics"]
@@ -306,7 +309,6 @@ def _info(meta: dict) -> VersionInfo:
 
 
 def _sha1(raw: bytes) -> str:
-    import hashlib
     return hashlib.sha1(raw).hexdigest()
 
 

@@ -20,16 +20,25 @@ class Brain:
     passages: PassageSearch
     gazetteer: Gazetteer
     spelling: SoundAlike
+    tokenizer: Tokenizer | None = None
+    vocabulary: tuple[str, ...] = ()
 
 
-def build_brain(kn: Knowledge) -> Brain:
-    """A few seconds of CPU for the whole knowledge: run it off the event loop (asyncio.to_thread)."""
+def build_brain(kn: Knowledge, previous: Brain | None = None) -> Brain:
+    """Seconds of CPU for the whole knowledge: run it off the event loop (asyncio.to_thread).
+
+    Given the `previous` Brain, what the new knowledge leaves unchanged is reused: its tokenizer (and
+    the features it remembers) when titles, keywords and places are the same, and the briefing search
+    when the briefings are. A wording change is then built in a fraction of the time."""
     gazetteer = Gazetteer(kn)
-    vocabulary = [w for t in kn.topics for w in (t.title, *t.keywords)] + list(gazetteer.place_names())
-    tokenizer = Tokenizer(vocabulary)
-    spelling = SoundAlike(_knowledge_words(kn, tokenizer) + vocabulary + list(CITIES), tokenizer.is_word,
+    vocabulary = tuple([w for t in kn.topics for w in (t.title, *t.keywords)] + list(gazetteer.place_names()))
+    same = previous is not None and previous.vocabulary == vocabulary and previous.tokenizer is not None
+    tokenizer = previous.tokenizer if same else Tokenizer(vocabulary)
+    same_seeds = same and previous.knowledge.seeds == kn.seeds
+    passages = previous.passages if same_seeds else PassageSearch(kn, tokenizer)
+    spelling = SoundAlike(_knowledge_words(kn, tokenizer) + list(vocabulary) + list(CITIES), tokenizer.is_word,
                           tokenizer.cut)
-    return Brain(kn, Matcher(kn, tokenizer), PassageSearch(kn, tokenizer), gazetteer, spelling)
+    return Brain(kn, Matcher(kn, tokenizer), passages, gazetteer, spelling, tokenizer, vocabulary)
 
 
 def _knowledge_words(kn: Knowledge, tokenizer: Tokenizer) -> list[str]:

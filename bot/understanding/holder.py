@@ -33,10 +33,10 @@ class BrainCache:
         self._size = size
         self._built: dict[str, Brain] = {}
 
-    async def get(self, key: str, knowledge) -> Brain:
+    async def get(self, key: str, knowledge, previous: Brain | None = None) -> Brain:
         """The Brain for `key`, built off the event loop from `await knowledge()` when not cached."""
         if key not in self._built:
-            brain = await asyncio.to_thread(build_brain, await knowledge())
+            brain = await asyncio.to_thread(build_brain, await knowledge(), previous)
             self._built = {**dict(list(self._built.items())[-(self._size - 1):] if self._size > 1 else []), key: brain}
         return self._built[key]
 
@@ -79,14 +79,15 @@ class BrainHolder:
             number = await self.versions.live_number()
             if number != self.number:
                 key = digest(await self.versions.body(number))
-                self._live = (number, await self._cache.get(key, lambda: self.versions.knowledge(number)))
+                previous = self._live[1] if self._live else None
+                self._live = (number, await self._cache.get(key, lambda: self.versions.knowledge(number), previous))
                 log.info("knowledge version %s is live here", number)
             return self.number
 
     async def draft_brain(self, versions: Versions | None = None) -> Brain:
         """The draft's Brain, rebuilt only when the draft changed (keyed by its digest)."""
         versions = versions or self.versions
-        return await self._cache.get(await versions.draft_digest(), versions.draft_knowledge)
+        return await self._cache.get(await versions.draft_digest(), versions.draft_knowledge, self.brain)
 
     async def _listen(self) -> None:
         # Not cancelled but stopped by a flag: redis-py's pub/sub read does not always end on cancel.

@@ -6,6 +6,7 @@ matcher only ever compares like with like.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 import unicodedata
 
 import zhconv
@@ -21,8 +22,10 @@ _NUMERAL_RUN = re.compile(r"[零〇一二两三四五六七八九十百千万亿
 _PUNCT = re.compile(r"[\s\u3000!-/:-@\[-`{-~，。、；：？！…—·“”‘’「」『』（）《》〈〉【】〔〕～￥]+")
 
 
+@lru_cache(maxsize=32_768)
 def to_simplified(text: str) -> str:
-    """Full-width -> half-width (NFKC) and traditional -> simplified characters."""
+    """Full-width -> half-width (NFKC) and traditional -> simplified characters. Remembered: a pure
+    function, and the slowest step of rebuilding the Brain for a new knowledge version."""
     return zhconv.convert(unicodedata.normalize("NFKC", text), "zh-cn")
 
 

@@ -50,6 +50,9 @@ def load_synonyms(path: Path = _SYNONYMS_FILE) -> dict[str, str]:
     return {word: group[0] for group in groups for word in group}
 
 
+FEATURES_MEMO = 32_768
+
+
 class Tokenizer:
     def __init__(self, vocabulary: Iterable[str] = (), synonyms: dict[str, str] | None = None):
         self._jieba = jieba.Tokenizer()
@@ -58,6 +61,10 @@ class Tokenizer:
         for word in [*vocabulary, *self._synonyms]:
             if len(word) > 1:
                 self._jieba.add_word(word, freq=2000)
+        # A new knowledge version re-reads thousands of unchanged texts: features are remembered, so a
+        # Brain built with this tokenizer's vocabulary again costs little (bounded; copies handed out).
+        self._features = lru_cache(maxsize=FEATURES_MEMO)(self._count_features)
+        self._words = lru_cache(maxsize=FEATURES_MEMO)(self._cut_words)
 
     def is_word(self, text: str) -> bool:
         """Whether jieba's dictionary (with the knowledge's words) holds `text` as a word."""
@@ -67,7 +74,10 @@ class Tokenizer:
         return self._jieba.lcut(text)
 
     def words(self, text: str) -> list[str]:
-        return [w for w in self._jieba.lcut(text) if w.strip() and w not in _STOP_WORDS]
+        return list(self._words(text))
+
+    def _cut_words(self, text: str) -> tuple[str, ...]:
+        return tuple(w for w in self._jieba.lcut(text) if w.strip() and w not in _STOP_WORDS)
 
     def names_a_thing(self, word: str) -> bool:
         """Whether a word is a noun by jieba's general dictionary, or a term the knowledge added to it:
@@ -88,6 +98,9 @@ class Tokenizer:
 
     def features(self, text: str) -> Counter:
         """Weighted feature counts of an already normalised text."""
+        return Counter(self._features(text))
+
+    def _count_features(self, text: str) -> Counter:
         feats: Counter = Counter()
         for w in self.words(text):
             feats["w:" + w] += FORM if _QUESTION_FORMS.fullmatch(w) else WORD
