@@ -48,6 +48,7 @@ async def open_dialogue(settings: Settings):
 
 def create_app(settings: Settings, redis: Redis | None = None) -> web.Application:
     """The whole service on one port. Pass `redis` to share a client (tests); else one is opened."""
+    from bot.admin import api as admin_api
     from bot.channels.web import api as web_channel
 
     app = web.Application(client_max_size=MAX_BODY, middlewares=[web_channel.json_errors])
@@ -57,10 +58,12 @@ def create_app(settings: Settings, redis: Redis | None = None) -> web.Applicatio
     async def lifecycle(app: web.Application):
         async with _redis_or(redis, settings) as client:
             app[keys.DIALOGUE], app[keys.STORE] = make_dialogue(settings, client)
+            admin_api.start(app, settings, client)
             yield
 
     app.cleanup_ctx.append(lifecycle)
     web_channel.setup(app)
+    admin_api.setup(app)              # /api/admin/; the console page at /admin/ is bot/admin/pages.py
     if settings.wechat:
         from bot.channels.wechat import callback as wechat
         wechat.setup(app, settings.wechat)
