@@ -10,7 +10,7 @@ from datetime import date
 from aiohttp import web
 from redis.asyncio import Redis
 
-from bot.admin import account, people
+from bot.admin import account, knowledge, people
 from bot.admin.audit import MAX_ENTRIES, to_csv
 from bot.admin.context import STAFF, actor, reply, staff, staff_for
 from bot.admin.guard import guard
@@ -77,6 +77,30 @@ def setup(app: web.Application) -> None:
     r.add_put(f"{A}/settings", people.put_settings)
     r.add_get(f"{A}/audit", audit_entries)
     r.add_get(f"{A}/audit.csv", audit_csv)
+    _knowledge_routes(r)
+
+
+def _knowledge_routes(r: web.UrlDispatcher) -> None:
+    k = knowledge
+    r.add_get(f"{A}/topics", k.list_topics)
+    r.add_post(f"{A}/topics", k.create_topic)
+    r.add_get(f"{A}/topics/{{id}}", k.get_topic)
+    r.add_put(f"{A}/topics/{{id}}", k.put_topic)
+    r.add_delete(f"{A}/topics/{{id}}", k.retire_topic)
+    r.add_post(f"{A}/hit-test", k.hit_test)
+    r.add_get(f"{A}/seeds", k.list_seeds)
+    r.add_get(f"{A}/seeds/{{file}}", k.get_seed)
+    r.add_post(f"{A}/publish", k.publish)
+    r.add_post(f"{A}/rollback", k.rollback)
+    r.add_get(f"{A}/versions", k.list_versions)
+    r.add_get(f"{A}/versions/{{a}}/diff/{{b}}", k.diff)
+    r.add_get(f"{A}/draft/changes", k.draft_changes)
+    r.add_get(f"{A}/golden", k.list_golden)
+    r.add_post(f"{A}/golden", k.add_golden)
+    r.add_delete(f"{A}/golden", k.remove_golden)
+    r.add_get(f"{A}/overdue", k.overdue)
+    r.add_get(f"{A}/release", k.release)
+    r.add_post(f"{A}/release", k.adopt_release)
 
 
 def start(app: web.Application, settings: Settings, redis: Redis) -> None:
