@@ -8,10 +8,12 @@ from redis.asyncio import Redis
 
 from bot import keys
 from bot.dialogue.turn import Dialogue
+from bot.knowledge.versions import Versions
 from bot.settings import Settings
 from bot.state.embedded import EmbeddedRedis
 from bot.state.store import Store
-from bot.understanding.brain import build_brain
+from bot.understanding.brain import Brain
+from bot.understanding.holder import BrainCache, BrainHolder
 
 MAX_BODY = 64 * 1024
 
@@ -33,31 +35,55 @@ async def redis_for(settings: Settings):
         await client.aclose()
 
 
-def make_dialogue(settings: Settings, redis: Redis) -> tuple[Dialogue, Store]:
-    brain = build_brain(settings.knowledge_root)
+def versions_for(settings: Settings, redis: Redis) -> Versions:
+    return Versions(redis, settings.key_prefix, settings.knowledge_root)
+
+
+def make_dialogue(settings: Settings, redis: Redis, brain: Brain | BrainHolder) -> tuple[Dialogue, Store]:
     store = Store(redis, settings.key_prefix, settings.session_ttl)
     return Dialogue(brain, store), store
 
 
 @asynccontextmanager
+async def open_holder(settings: Settings, redis: Redis, brains: BrainCache | None = None):
+    """The live Brain, following publishes until the block ends."""
+    holder = BrainHolder(versions_for(settings, redis), cache=brains)
+    await holder.start()
+    try:
+        yield holder
+    finally:
+        await holder.stop()
+
+
+@asynccontextmanager
 async def open_dialogue(settings: Settings):
-    """For the CLI: a dialogue on the configured Redis, closed on exit."""
+    """For the CLI: a dialogue on the configured Redis and its live knowledge, closed on exit."""
+    async with redis_for(settings) as redis, open_holder(settings, redis) as holder:
+        yield make_dialogue(settings, redis, holder)[0]
+
+
+@asynccontextmanager
+async def open_versions(settings: Settings):
+    """For `citizen-bot kb`: the knowledge versions on the configured Redis, seeded if new."""
     async with redis_for(settings) as redis:
-        yield make_dialogue(settings, redis)[0]
+        versions = versions_for(settings, redis)
+        await versions.ensure_seeded()
+        yield versions
 
 
-def create_app(settings: Settings, redis: Redis | None = None) -> web.Application:
-    """The whole service on one port. Pass `redis` to share a client (tests); else one is opened."""
+def create_app(settings: Settings, redis: Redis | None = None, brains: BrainCache | None = None) -> web.Application:
+    """The whole service on one port. Pass `redis` to share a client (tests); else one is opened.
+    Pass `brains` to share built Brains between apps (tests)."""
     from bot.admin import api as admin_api
     from bot.channels.web import api as web_channel
 
     app = web.Application(client_max_size=MAX_BODY, middlewares=[web_channel.json_errors])
     app[keys.SETTINGS] = settings
-    build_brain(settings.knowledge_root)        # fail at start-up, not on the first question
 
     async def lifecycle(app: web.Application):
-        async with _redis_or(redis, settings) as client:
-            app[keys.DIALOGUE], app[keys.STORE] = make_dialogue(settings, client)
+        async with _redis_or(redis, settings) as client, open_holder(settings, client, brains) as holder:
+            app[keys.VERSIONS], app[keys.BRAIN] = holder.versions, holder
+            app[keys.DIALOGUE], app[keys.STORE] = make_dialogue(settings, client, holder)
             admin_api.start(app, settings, client)
             yield
 

@@ -7,9 +7,13 @@ from aiohttp import web
 
 if TYPE_CHECKING:
     from bot.dialogue.turn import Dialogue
+    from bot.knowledge.versions import Versions
     from bot.settings import Settings
     from bot.state.store import Store
+    from bot.understanding.holder import BrainHolder
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
 DIALOGUE: web.AppKey[Dialogue] = web.AppKey("dialogue")
 STORE: web.AppKey[Store] = web.AppKey("store")
+BRAIN: web.AppKey[BrainHolder] = web.AppKey("brain")          # the live Brain: `app[BRAIN].brain`
+VERSIONS: web.AppKey[Versions] = web.AppKey("versions")       # knowledge versions, draft, golden questions

@@ -70,8 +70,17 @@ def staff(admin_settings, redis):
 
 
 @pytest.fixture
-async def admin_client(aiohttp_client, admin_settings, redis):
-    return await aiohttp_client(create_app(admin_settings, redis=redis))
+async def admin_client(aiohttp_client, admin_settings, redis, brains):
+    return await aiohttp_client(create_app(admin_settings, redis=redis, brains=brains))
+
+
+@pytest.fixture
+def client_with(aiohttp_client, admin_settings, redis, brains):
+    """client_with(**admin settings) -> a test client on an app with those staff-console settings."""
+    async def make(**admin):
+        settings = replace(admin_settings, admin=replace(CHEAP, **admin))
+        return await aiohttp_client(create_app(settings, redis=redis, brains=brains))
+    return make
 
 
 @pytest.fixture
@@ -103,5 +112,5 @@ async def audit_of(staff, action: str) -> list[dict]:
     return await staff.audit.entries(action=action)
 
 
-__all__ = ["Console", "PASSWORD", "CHEAP", "admin_settings", "staff", "admin_client", "console", "add_user",
+__all__ = ["Console", "PASSWORD", "CHEAP", "admin_settings", "staff", "admin_client", "client_with", "console", "add_user",
            "signed_in", "audit_of"]

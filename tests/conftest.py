@@ -7,8 +7,10 @@ import pytest
 from redis.asyncio import Redis
 
 from bot.app import create_app, make_dialogue
+from bot.knowledge.load import load
 from bot.settings import ROOT, Settings
 from bot.understanding.brain import build_brain
+from bot.understanding.holder import BrainCache
 
 from .redis_server import RedisServer
 
@@ -30,7 +32,16 @@ async def redis(redis_server):
 
 @pytest.fixture(scope="session")
 def brain():
-    return build_brain(ROOT)
+    return build_brain(load(ROOT))
+
+
+@pytest.fixture(scope="session")
+def brains(brain):
+    """Built Brains shared by every app of the session: the repository's knowledge is built once."""
+    from bot.knowledge.dump import body_of, digest
+    cache = BrainCache(size=4)
+    cache._built[digest(body_of(brain.knowledge))] = brain
+    return cache
 
 
 @pytest.fixture
@@ -39,14 +50,14 @@ def settings(redis_server, tmp_path) -> Settings:
 
 
 @pytest.fixture
-def dialogue(settings, redis):
-    return make_dialogue(settings, redis)[0]
+def dialogue(settings, redis, brain):
+    return make_dialogue(settings, redis, brain)[0]
 
 
 @pytest.fixture
-async def client(aiohttp_client, settings, redis):
+async def client(aiohttp_client, settings, redis, brains):
     """The real aiohttp app, called through aiohttp's in-process test client."""
-    return await aiohttp_client(create_app(settings, redis=redis))
+    return await aiohttp_client(create_app(settings, redis=redis, brains=brains))
 
 
 @pytest.fixture

@@ -110,9 +110,9 @@ async def test_reads_need_no_csrf_token(signed_in):
 
 
 async def test_a_route_missing_from_the_table_is_refused_to_everyone(aiohttp_client, admin_settings, redis,
-                                                                      add_user):
+                                                                      brains, add_user):
     from aiohttp import web
-    app = create_app(admin_settings, redis=redis)
+    app = create_app(admin_settings, redis=redis, brains=brains)
 
     async def ghost(request):
         return web.json_response({"secret": "leaked"})

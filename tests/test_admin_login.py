@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import replace
 
 import pyotp
 
@@ -11,7 +10,7 @@ from bot.admin.passwords import Hasher, policy_problems
 from bot.admin.sessions import COOKIE
 
 from .admin_helpers import *  # noqa: F403
-from .admin_helpers import CHEAP, PASSWORD
+from .admin_helpers import PASSWORD, Console
 
 
 async def test_login_answers_the_csrf_token_and_role_and_sets_a_strict_httponly_cookie(console, add_user):
@@ -52,11 +51,8 @@ async def test_each_login_gets_a_fresh_session_id_and_logout_kills_it(console, a
     assert (await c.call("GET", "me")).status == 401
 
 
-async def test_secure_cookie_behind_https(aiohttp_client, admin_settings, redis, add_user):
-    from bot.app import create_app
-    from .admin_helpers import Console
-    app = create_app(replace(admin_settings, admin=replace(CHEAP, secure_cookies=True)), redis=redis)
-    client = await aiohttp_client(app)
+async def test_secure_cookie_behind_https(client_with, add_user):
+    client = await client_with(secure_cookies=True)
     await add_user("alice", "viewer")
     c = Console(client)
     resp = await c.call("POST", "login", {"username": "alice", "password": PASSWORD},
@@ -66,12 +62,8 @@ async def test_secure_cookie_behind_https(aiohttp_client, admin_settings, redis,
     assert http.status == 403
 
 
-async def test_five_failures_lock_the_account_and_end_its_sessions_until_the_lockout_passes(
-        aiohttp_client, admin_settings, redis, add_user):
-    from bot.app import create_app
-    from .admin_helpers import Console
-    settings = replace(admin_settings, admin=replace(CHEAP, lockout_seconds=1.5))
-    client = await aiohttp_client(create_app(settings, redis=redis))
+async def test_five_failures_lock_the_account_and_end_its_sessions_until_the_lockout_passes(client_with, add_user):
+    client = await client_with(lockout_seconds=1.5)
     await add_user("alice", "editor")
     open_session = Console(client)
     await open_session.login("alice")
@@ -96,12 +88,8 @@ async def test_four_failures_then_success_start_the_count_again(console, add_use
     await c.login("alice")
 
 
-async def test_an_address_that_keeps_failing_is_refused_across_accounts(aiohttp_client, admin_settings, redis,
-                                                                       add_user):
-    from bot.app import create_app
-    from .admin_helpers import Console
-    settings = replace(admin_settings, admin=replace(CHEAP, address_failures=6, address_window=1.5))
-    client = await aiohttp_client(create_app(settings, redis=redis))
+async def test_an_address_that_keeps_failing_is_refused_across_accounts(client_with, add_user):
+    client = await client_with(address_failures=6, address_window=1.5)
     await add_user("alice", "editor")
     c = Console(client)
     for i in range(6):                                         # spread over names: no account locks
@@ -112,12 +100,8 @@ async def test_an_address_that_keeps_failing_is_refused_across_accounts(aiohttp_
     await c.login("alice")
 
 
-async def test_behind_our_proxy_the_address_is_the_one_it_appended(aiohttp_client, admin_settings, redis,
-                                                                   add_user, staff):
-    from bot.app import create_app
-    from .admin_helpers import Console
-    settings = replace(admin_settings, admin=replace(CHEAP, address_failures=2, trust_proxy=True))
-    client = await aiohttp_client(create_app(settings, redis=redis))
+async def test_behind_our_proxy_the_address_is_the_one_it_appended(client_with, add_user, staff):
+    client = await client_with(address_failures=2, trust_proxy=True)
     await add_user("alice", "editor")
     c = Console(client)
     for _ in range(2):
@@ -129,11 +113,8 @@ async def test_behind_our_proxy_the_address_is_the_one_it_appended(aiohttp_clien
     assert {e["address"] for e in failed} == {"10.0.0.7", "10.0.0.8"}
 
 
-async def test_idle_sessions_end(aiohttp_client, admin_settings, redis, add_user):
-    from bot.app import create_app
-    from .admin_helpers import Console
-    settings = replace(admin_settings, admin=replace(CHEAP, idle_timeout=1.0))
-    client = await aiohttp_client(create_app(settings, redis=redis))
+async def test_idle_sessions_end(client_with, add_user):
+    client = await client_with(idle_timeout=1.0)
     await add_user("alice", "viewer")
     c = Console(client)
     await c.login("alice")
@@ -144,11 +125,8 @@ async def test_idle_sessions_end(aiohttp_client, admin_settings, redis, add_user
     assert (await c.call("GET", "me")).status == 401
 
 
-async def test_sessions_end_at_the_absolute_timeout_however_busy(aiohttp_client, admin_settings, redis, add_user):
-    from bot.app import create_app
-    from .admin_helpers import Console
-    settings = replace(admin_settings, admin=replace(CHEAP, idle_timeout=10, absolute_timeout=1.5))
-    client = await aiohttp_client(create_app(settings, redis=redis))
+async def test_sessions_end_at_the_absolute_timeout_however_busy(client_with, add_user):
+    client = await client_with(idle_timeout=10, absolute_timeout=1.5)
     await add_user("alice", "viewer")
     c = Console(client)
     await c.login("alice")
@@ -187,13 +165,9 @@ def test_the_stored_hash_names_argon2id_and_is_rehashed_when_parameters_change()
     assert not old.verify(stored, "wrong").ok
 
 
-async def test_login_rehashes_a_password_stored_under_old_parameters(aiohttp_client, admin_settings, redis,
-                                                                    add_user, staff):
-    from bot.app import create_app
-    from .admin_helpers import Console
+async def test_login_rehashes_a_password_stored_under_old_parameters(client_with, add_user, staff):
     await add_user("alice", "viewer")                          # hashed with t=1
-    stronger = replace(admin_settings, admin=replace(CHEAP, hash_time_cost=2))
-    client = await aiohttp_client(create_app(stronger, redis=redis))
+    client = await client_with(hash_time_cost=2)
     await Console(client).login("alice")
     assert (await staff.users.get("alice")).password_hash.startswith("$argon2id$v=19$m=1024,t=2,p=1$")
     await Console(client).login("alice")                       # and the new hash works

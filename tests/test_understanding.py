@@ -7,7 +7,7 @@ import pytest
 from bot.dialogue.turn import Dialogue
 from bot.knowledge.schema import Knowledge
 from bot.state.store import Session
-from bot.understanding.brain import brain_from
+from bot.understanding.brain import build_brain
 from bot.understanding.focus import asks, find_focus, split_questions
 from bot.understanding.siblings import names_the_same, sibling, title_overlap
 from bot.understanding.understand import understand
@@ -162,7 +162,7 @@ def split_brain(brain):
                             "综合养老服务中心在哪", "街道养老服务中心能做什么"),
                   keywords=("街道综合养老服务中心",), answers=MappingProxyType({"驻马店": both.answers["驻马店"]}))
     topics = tuple(t for t in kn.topics if t.id != both.id) + (dz, zmd)
-    return brain_from(Knowledge(kn.seeds, topics))
+    return build_brain(Knowledge(kn.seeds, topics))
 
 
 def test_a_sibling_is_the_other_citys_topic_of_the_same_name(split_brain):

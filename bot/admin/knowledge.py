@@ -15,26 +15,25 @@ from bot import keys
 from bot.admin.context import actor, body, reply, staff
 from bot.admin.problems import Invalid, Problem
 from bot.knowledge.check import gap_holes
+from bot.knowledge.dump import yaml_part
 from bot.knowledge.schema import CITIES
+from bot.knowledge.versions import Conflict, PublishRejected, Versions
+from bot.understanding.holder import BrainHolder
 
 _SENTENCE = re.compile(r"[^。！？；\n]+[。！？；]?")
 
 
-def _versions(request: web.Request):
-    key = getattr(keys, "VERSIONS", None)        # set by create_app once the knowledge runtime is wired
-    if key is None or key not in request.app:
-        raise Invalid("知识库版本管理尚未启用", status=503)
-    return request.app[key]
+def _versions(request: web.Request) -> Versions:
+    return request.app[keys.VERSIONS]
 
 
-def _holder(request: web.Request):
-    _versions(request)
+def _holder(request: web.Request) -> BrainHolder:
     return request.app[keys.BRAIN]
 
 
 def _yaml(raw: dict | None) -> dict | None:
     """A draft topic with exactly the fields of its YAML (not the file it is kept in)."""
-    return None if raw is None else {k: v for k, v in raw.items() if k not in ("file", "comment")}
+    return None if raw is None else yaml_part(raw)
 
 
 # ---------------------------------------------------------------------------------------- topics
@@ -150,7 +149,6 @@ async def get_seed(request: web.Request) -> web.Response:
 async def publish(request: web.Request) -> web.Response:
     """Golden questions first: when any would change or fail, answer 409 with the report until the
     request says `confirm: true`. Then the whole draft is checked, as `citizen-bot check` does."""
-    from bot.knowledge.versions import Conflict, PublishRejected
     versions, holder, found, audit = _versions(request), _holder(request), actor(request), staff(request).audit
     payload = await body(request)
     note = payload.get("note")
@@ -176,7 +174,6 @@ async def publish(request: web.Request) -> web.Response:
 
 
 async def rollback(request: web.Request) -> web.Response:
-    from bot.knowledge.versions import Conflict
     versions, holder, found = _versions(request), _holder(request), actor(request)
     target = (await body(request)).get("version")
     if not isinstance(target, int) or isinstance(target, bool) or target < 1:

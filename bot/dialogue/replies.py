@@ -1,6 +1,8 @@
 """Wording of every reply. The dialogue decides what to say; this module says it, in one voice."""
 from __future__ import annotations
 
+from datetime import date
+
 from bot.knowledge.schema import CITIES, Knowledge, Seed, Topic
 from bot.models import Reply, Source
 from bot.understanding.passages import Passage
@@ -16,11 +18,21 @@ def canonical_question(topic: Topic, city: str | None = None) -> str:
     return f"{city or ''}{topic.examples[0]}"
 
 
-def source_line(seed: Seed, dept: str | None = None) -> str:
-    """How a reply names its briefing: 来源：寿光·回应群众关切解决民生诉求，9月8日，寿光市医保局介绍."""
-    when = f"，{seed.date}" if seed.date else ""
+def source_line(seed: Seed, dept: str | None = None, as_of: str | None = None) -> str:
+    """How a reply names its briefing: 来源：寿光·回应群众关切解决民生诉求，9月8日，寿光市医保局介绍.
+    An answer staff dated says so: …，截至2025年3月1日，…"""
+    when = f"，截至{chinese_date(as_of)}" if as_of else f"，{seed.date}" if seed.date else ""
     said = f"，{dept}介绍" if dept else ""
     return f"来源：{seed.city}·{seed.title}{when}{said}"
+
+
+def chinese_date(text: str) -> str:
+    """2025-03-01 -> 2025年3月1日; any other wording is shown as staff wrote it."""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return text
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def answer(kn: Knowledge, topics: Topic | tuple[Topic, ...], city: str, score: float,
@@ -29,19 +41,18 @@ def answer(kn: Knowledge, topics: Topic | tuple[Topic, ...], city: str, score: f
     topics (the first is the reply's topic), each with its own source line, so every figure stays next to
     the briefing it comes from."""
     topics = topics if isinstance(topics, tuple) else (topics,)
-    topic = topics[0]
     texts, sources = [], []
     for t in topics:
         text, cited = _one_answer(kn, t, city)
         texts.append(text)
         sources += cited
-    return Reply("\n".join(texts), topic.id, city, score, tuple(sources), suggestions, "answer")
+    return Reply("\n".join(texts), topics[0].id, city, score, tuple(sources), suggestions, "answer")
 
 
 def _one_answer(kn: Knowledge, topic: Topic, city: str) -> tuple[str, list[Source]]:
     ans = topic.answers[city]
     body = ans.text if city in ans.text else f"【{city}】{ans.text}"
-    label = source_line(kn.seeds[ans.seed], ans.dept)
+    label = source_line(kn.seeds[ans.seed], ans.dept, ans.as_of)
     return f"{body}\n——{label}", [Source(ans.seed, city, q, label, ans.dept) for q in ans.quotes]
 
 

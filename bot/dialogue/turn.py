@@ -11,13 +11,14 @@ from bot.dialogue import replies, smalltalk
 from bot.knowledge.schema import Topic
 from bot.models import Inbound, Reply
 from bot.state.store import Session, Store
+from bot.understanding.brain import Brain
 from bot.understanding.matcher import Match
 from bot.understanding.siblings import sibling
 from bot.understanding.text import normalize
 from bot.understanding.understand import Understood, understand
 
 if TYPE_CHECKING:
-    from bot.understanding.brain import Brain
+    from bot.understanding.holder import BrainHolder
 
 MAX_INPUT = 500          # characters of a message that are read; the rest of a pasted essay is ignored
 MATCH_MIN = 0.30         # below this a topic is not an answer: "no match"
@@ -32,10 +33,16 @@ REFUSE_LEAD = 0.12       # ... and, if the city has a weaker fitting topic, to b
 PART_MIN = 0.45
 PART_LEAD = 0.10
 class Dialogue:
-    def __init__(self, brain: Brain, store: Store):
-        self._kn, self._matcher, self._passages = brain.knowledge, brain.matcher, brain.passages
-        self._gaz, self._spelling = brain.gazetteer, brain.spelling
+    """`brain` is a Brain, or a holder whose `.brain` is the live one: each turn takes the Brain once, at
+    its start, so a turn in flight finishes on the Brain it began with while a new version swaps in."""
+
+    def __init__(self, brain: Brain | BrainHolder, store: Store | None):
+        self._source = brain
         self._store = store
+
+    @property
+    def brain(self) -> Brain:
+        return self._source if isinstance(self._source, Brain) else self._source.brain
 
     async def handle(self, inbound: Inbound) -> Reply:
         async with self._store.user_lock(inbound.user_id):
@@ -57,14 +64,14 @@ class Dialogue:
             await self._store.clear_session(user_id)
 
     def turn(self, text: str, session: Session, city_hint: str | None = None) -> tuple[Reply, Session]:
-        return Turn(self, session, city_hint).run(text)
+        return Turn(self.brain, session, city_hint).run(text)
 
 
 class Turn:
-    """The decisions of one turn, over a snapshot of the session."""
+    """The decisions of one turn, over a snapshot of the session and one Brain."""
 
-    def __init__(self, dialogue: Dialogue, session: Session, city_hint: str | None):
-        self.d, self.kn, self.session = dialogue, dialogue._kn, session
+    def __init__(self, brain: Brain, session: Session, city_hint: str | None):
+        self.d, self.kn, self.session = brain, brain.knowledge, session
         self.runner_up: Topic | None = None
         self.u: Understood | None = None         # the message being answered, once understood
         self.memo: dict = {}                     # topic scores of the pieces of this message, by text
@@ -82,7 +89,7 @@ class Turn:
             return self._smalltalk(kind), Session()
         if kind:
             return self._smalltalk(kind), self.session
-        return self._question(understand(text[:MAX_INPUT], self.d._gaz, self.d._spelling))
+        return self._question(understand(text[:MAX_INPUT], self.d.gazetteer, self.d.spelling))
 
     def _smalltalk(self, kind: str) -> Reply:
         return Reply(smalltalk.REPLIES[kind], None, None, 1.0, (), self._popular(self.session.home), "smalltalk")
@@ -125,7 +132,7 @@ class Turn:
         if u.city:
             topic = self.kn.topic(self.session.pending or self.session.topic)
             if topic and u.city not in topic.answers:     # another name in that city's briefing?
-                topic = sibling(self.d._matcher, self.kn, topic, u.city, self.session.last_text) or topic
+                topic = sibling(self.d.matcher, self.kn, topic, u.city, self.session.last_text) or topic
             if topic:
                 return self._for_city(topic, u.city, 1.0, self.session.last_text)
             suggestions = self._popular(u.city)
@@ -146,7 +153,7 @@ class Turn:
         if not leaning:
             return ranked, False
         follow = city if (u.city or u.other) else (self.session.city or city)
-        combined = self.d._matcher.rank(self.session.last_text + u.asked, follow)
+        combined = self.d.matcher.rank(self.session.last_text + u.asked, follow)
         if not combined or (not u.elliptical and ranked and ranked[0].score >= combined[0].score):
             return ranked, False
         # The previous question supplies the subject, this one what changes: "职工…起付线" + "居民呢"
@@ -160,7 +167,7 @@ class Turn:
         return [Match(top.topic, combined[0].score)] + [m for m in combined if m.topic != top.topic], True
 
     def _read(self, u: Understood, city: str | None) -> list[Match]:
-        return self.d._matcher.rank_readings(u.readings, city, self.memo)
+        return self.d.matcher.rank_readings(u.readings, city, self.memo)
 
     def _choose(self, ranked: list[Match], city: str | None) -> Match | None:
         """The topic to answer, or None. With a city known, a topic that city's briefing covers is
@@ -212,7 +219,7 @@ class Turn:
         for part in u.parts:
             # the whole message is each part's context: "心脏支架以前多少钱 集采后多少钱" asks both
             # parts about 心脏支架
-            scores = {m.topic: m.score for m in self.d._matcher.rank(part, city, story=u.text, memo=self.memo)}
+            scores = {m.topic: m.score for m in self.d.matcher.rank(part, city, story=u.text, memo=self.memo)}
             best = next((self.kn.by_id[t] for t in scores if city in self.kn.by_id[t].answers), None)
             if best is None or best in found:
                 continue
@@ -233,7 +240,7 @@ class Turn:
         if u.other and not u.city:
             return replies.refuse_other_place(u.other, None, 0.0), self.session
         if city:
-            found = self.d._passages.best(u.asked, city)
+            found = self.d.passages.best(u.asked, city)
             if found and found[1] >= PASSAGE_MIN:
                 return replies.excerpt(self.kn, *found), self.session.evolve(pending=None)
         return replies.fallback(self._popular(city)), self.session

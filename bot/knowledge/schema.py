@@ -52,6 +52,8 @@ class Answer:
     seed: str
     dept: str | None = None
     figure_missing: bool = False
+    as_of: str | None = None         # the date the answer holds for; default: its briefing's date
+    review_by: str | None = None     # YYYY-MM-DD: staff should look at the answer again by then
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class Topic:
     answers: Mapping[str, Answer]
     related: tuple[str, ...] = ()
     source_file: str = ""
+    comment: str = ""                # the comment lines above the topic in its file, kept for the export
 
     def cities(self) -> tuple[str, ...]:
         return tuple(c for c in CITIES if c in self.answers)
@@ -73,6 +76,8 @@ class Topic:
 class Knowledge:
     seeds: Mapping[str, Seed]
     topics: tuple[Topic, ...]
+    # file name -> the text above its first topic (its header comment), kept for the export
+    headers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     by_id: Mapping[str, Topic] = field(init=False, repr=False)
 
     def __post_init__(self):

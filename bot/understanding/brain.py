@@ -2,10 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
-from bot.knowledge.load import load
 from bot.knowledge.schema import CITIES, Knowledge
 from bot.understanding.matcher import Matcher
 from bot.understanding.passages import PassageSearch
@@ -25,13 +22,8 @@ class Brain:
     spelling: SoundAlike
 
 
-@lru_cache(maxsize=4)
-def build_brain(root: Path) -> Brain:
-    return brain_from(load(root))
-
-
-def brain_from(kn: Knowledge) -> Brain:
-    """A Brain for knowledge already loaded (a version from Redis, or a variant built in a test)."""
+def build_brain(kn: Knowledge) -> Brain:
+    """A few seconds of CPU for the whole knowledge: run it off the event loop (asyncio.to_thread)."""
     gazetteer = Gazetteer(kn)
     vocabulary = [w for t in kn.topics for w in (t.title, *t.keywords)] + list(gazetteer.place_names())
     tokenizer = Tokenizer(vocabulary)

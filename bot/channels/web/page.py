@@ -22,7 +22,7 @@ from bot.dialogue.turn import Dialogue
 from bot.knowledge.schema import CITIES
 from bot.models import Inbound
 from bot.state.store import Session
-from bot.understanding.brain import build_brain
+from bot.understanding.brain import Brain
 
 COOKIE = "cb_sid"
 _BROWSER_ID = re.compile(r"^[A-Za-z0-9_-]{32}$")        # what secrets.token_urlsafe(24) produces
@@ -51,30 +51,43 @@ class BadRequest(ValueError):
 class Page:
     html: bytes
     versions: dict[str, str]       # asset name -> fingerprint of its content
-    starters: tuple[str, ...]      # sample questions offered before the first message
+
+
+class Starters:
+    """Sample questions offered before the first message, worked out again when a new version is live."""
+
+    def __init__(self):
+        self._for: tuple[int, tuple[str, ...]] = (-1, ())
+
+    def of(self, app: web.Application) -> tuple[str, ...]:
+        holder = app[keys.BRAIN]
+        number, brain = holder.number, holder.brain
+        if self._for[0] != number:
+            self._for = (number, starter_questions(brain))
+        return self._for[1]
 
 
 PAGE = web.AppKey("webpage", Page)
+STARTER_CACHE = web.AppKey("webstarters", Starters)
 
 
 def fingerprint(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
 
 
-def load_page(starters: tuple[str, ...]) -> Page:
+def load_page() -> Page:
     """Read the page once and point it at fingerprinted asset URLs."""
     versions = {name: fingerprint(STATIC / name) for name in ASSETS}
     html = (STATIC / "index.html").read_text(encoding="utf-8")
     for name, version in versions.items():
         html = html.replace(f"/static/{name}\"", f"/static/{name}?v={version}\"")
-    return Page(html.encode("utf-8"), versions, starters)
+    return Page(html.encode("utf-8"), versions)
 
 
-def starter_questions(settings) -> tuple[str, ...]:
+def starter_questions(brain: Brain) -> tuple[str, ...]:
     """Sample questions for the welcome: per category a topic many cities answer, the cities in turn.
 
     Each is put to the dialogue once here, so a chip the page offers is never met with "which one?"."""
-    brain = build_brain(settings.knowledge_root)
     dialogue = Dialogue(brain, None)                  # only its pure turn logic runs: no Redis needed
     topics = sorted(brain.knowledge.topics, key=lambda t: -len(t.answers))
     seen, out = set(), []
@@ -179,7 +192,7 @@ async def chat(request: web.Request) -> web.Response:
 async def history(request: web.Request) -> web.Response:
     browser = await browser_id(request)
     messages = await request.app[keys.STORE].history(conversation(browser))
-    return respond(request, browser, {"messages": messages, "starters": list(request.app[PAGE].starters)})
+    return respond(request, browser, {"messages": messages, "starters": list(request.app[STARTER_CACHE].of(request.app))})
 
 
 async def reset(request: web.Request) -> web.Response:
@@ -187,7 +200,7 @@ async def reset(request: web.Request) -> web.Response:
     user = conversation(browser)
     await request.app[keys.DIALOGUE].reset(user)
     await request.app[keys.STORE].clear_history(user)
-    return respond(request, browser, {"ok": True, "starters": list(request.app[PAGE].starters)})
+    return respond(request, browser, {"ok": True, "starters": list(request.app[STARTER_CACHE].of(request.app))})
 
 
 async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
@@ -196,7 +209,8 @@ async def security_headers(request: web.Request, response: web.StreamResponse) -
 
 
 def setup(app: web.Application) -> None:
-    app[PAGE] = load_page(starter_questions(app[keys.SETTINGS]))
+    app[PAGE] = load_page()
+    app[STARTER_CACHE] = Starters()
     app.on_response_prepare.append(security_headers)
     app.router.add_get("/", index)
     app.router.add_get("/static/{name}", asset)

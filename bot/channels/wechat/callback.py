@@ -21,7 +21,6 @@ from bot.channels.wechat.delivery import Delivery
 from bot.channels.wechat.envelope import Envelope, Rejected, text_reply
 from bot.channels.wechat.messages import Conversation
 from bot.settings import WeChatSettings
-from bot.understanding.brain import build_brain
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +44,10 @@ class WeChatCallback:
 
     async def lifecycle(self, app: web.Application):
         """cleanup_ctx: an HTTP client for the customer-service API; late replies finish before exit."""
-        knowledge = build_brain(app[keys.SETTINGS].knowledge_root).knowledge
         delivery = Delivery(app[keys.STORE], self._deadline)
         async with ClientSession() as http:
             api = CustomerService(http, app[keys.STORE], self._settings) if self._settings.appsecret else None
-            self._running = _Running(Conversation(app[keys.DIALOGUE], app[keys.STORE], knowledge), delivery, api)
+            self._running = _Running(Conversation(app[keys.DIALOGUE], app[keys.STORE], app[keys.BRAIN]), delivery, api)
             yield
             await delivery.close()
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from bot.channels.wechat import text as say
 from bot.dialogue.replies import canonical_question
 from bot.dialogue.turn import Dialogue
-from bot.knowledge.schema import Knowledge
 from bot.models import Inbound
 from bot.state.store import Store
+from bot.understanding.holder import BrainHolder
 from bot.understanding.places import nearest_city
 
 
@@ -22,7 +22,7 @@ class Conversation:
     """What answering a WeChat message needs."""
     dialogue: Dialogue
     store: Store
-    knowledge: Knowledge
+    brains: BrainHolder           # the live knowledge: `brains.brain.knowledge`
 
 
 def user_id(openid: str) -> str:
@@ -77,7 +77,7 @@ async def _welcome(msg, c: Conversation) -> str:
 
 async def _menu(msg, c: Conversation) -> str:
     """A menu button whose key is a topic id asks that topic's first example question."""
-    topic = c.knowledge.topic(_string(msg.key).strip())
+    topic = c.brains.brain.knowledge.topic(_string(msg.key).strip())
     return await ask(c, msg.source, canonical_question(topic)) if topic else say.MENU_UNKNOWN
 
 
