@@ -16,6 +16,7 @@ writer or of Redis (AOF) leaves either the old version live or the new one whole
 """
 from __future__ import annotations
 
+import copy
 import json
 import time
 from dataclasses import asdict, dataclass
@@ -187,7 +188,8 @@ class Versions:
         if raw:
             return json.loads(raw)
         live = await self.live_number()
-        return {"base": live, "release": None, "edits": {}, **await self.body(live)}
+        # a copy: the cached version is never to be changed by an edit of the draft
+        return {"base": live, "release": None, "edits": {}, **copy.deepcopy(await self.body(live))}
 
     async def draft_topics(self) -> list[dict]:
         return (await self._draft_body())["topics"]
