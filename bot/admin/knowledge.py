@@ -13,6 +13,7 @@ from aiohttp import web
 
 from bot import keys
 from bot.admin.context import actor, body, reply, staff
+from bot.admin.hits import hit
 from bot.admin.problems import Invalid, Problem
 from bot.knowledge.check import gap_holes
 from bot.knowledge.dump import yaml_part
@@ -108,7 +109,6 @@ async def retire_topic(request: web.Request) -> web.Response:
 
 async def hit_test(request: web.Request) -> web.Response:
     """The question through the real turn logic on the draft's or the live Brain, with a fresh session."""
-    from bot.admin.hits import hit
     payload = await body(request)
     text, city, version = payload.get("text"), payload.get("city") or None, payload.get("version", "draft")
     if not isinstance(text, str) or not text.strip():
