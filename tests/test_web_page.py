@@ -139,7 +139,8 @@ async def test_a_clarification_is_answered_by_naming_the_city(client):
 async def test_start_over_forgets_the_conversation_and_the_pending_question(client):
     _, _, browser = await say(client, OLD_COMPOUNDS)
     client.session.cookie_jar.clear()
-    resp = await client.post("/api/web/reset", headers={"Cookie": f"{webpage.COOKIE}={browser}"})
+    resp = await client.post("/api/web/reset", headers={"Cookie": f"{webpage.COOKIE}={browser}",
+                                                        "Origin": str(client.make_url("/")).rstrip("/")})
     assert resp.status == 200 and browser_of(resp) == browser
     assert await history(client, browser) == []
     _, reply, _ = await say(client, "定州", browser)

@@ -29,6 +29,7 @@ REFUSE_LEAD = 0.12       # ... and, if the city has a weaker fitting topic, to b
 # Words that carry no topic: "那定州呢", "我是寿光的", "我住在定州".
 _FILLER = re.compile(r"那么|那边|那里|这边|还有|的话|怎么样|如何|情况|我是|我在|我住在|住在|我来自|来自|我家在|本地|当地"
                      r"|人|市|那|呢|的|吗|呀|啊|是|在|我")
+_WORDS = re.compile(r"[^\W_]")     # a letter, digit or Chinese character
 _ELLIPSIS = re.compile(r"^(那|那么|还有|再问|另外)|呢$")
 # "我是寿光的", "我住在定州", "俺在东侨开发区开厂": the user says where they live, which holds for every
 # later question; a city merely named in a question holds only for its follow-ups.
@@ -86,7 +87,7 @@ class Turn:
         if not text or not text.strip():
             return replies.empty_input(), self.session
         norm = normalize(text[:MAX_INPUT])
-        if not norm:
+        if not _WORDS.search(norm):       # emoji or punctuation only: not a follow-up to the last answer
             return replies.unreadable_input(), self.session
         kind = smalltalk.classify(norm)
         if kind == "reset":

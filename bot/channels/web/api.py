@@ -44,7 +44,7 @@ def parse_chat(payload) -> tuple[str, str]:
     if not isinstance(payload, dict):
         raise ValueError("请求体必须是JSON对象，例如 {\"user_id\": \"u1\", \"text\": \"平泉坐公交多少钱\"}")  # noqa: TRY004
     user_id, text = payload.get("user_id"), payload.get("text")
-    if not isinstance(user_id, str) or not _USER_ID.match(user_id):
+    if not isinstance(user_id, str) or not _USER_ID.fullmatch(user_id):
         raise ValueError("user_id 必须是1-128位的字母、数字或 _-:.@ 组成的字符串")
     if user_id.startswith(RESERVED_PREFIXES):
         raise ValueError("user_id 不能以 wechat: 或 web: 开头：这两个前缀留给公众号和网页聊天的会话")
@@ -52,16 +52,35 @@ def parse_chat(payload) -> tuple[str, str]:
         raise ValueError("text 必须是字符串")  # noqa: TRY004
     if len(text) > MAX_TEXT:
         raise ValueError(f"text 太长：最多{MAX_TEXT}个字符")
+    if not encodable(text):
+        raise ValueError("text 里有无法识别的字符（如单独的代理项 \\ud800），请检查编码")
     return user_id, text
+
+
+def encodable(text: str) -> bool:
+    """False for a lone surrogate ("\\ud800" in JSON): it cannot be stored, logged or sent back."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def loads(raw: bytes | str):
+    """json.loads, with too-deep nesting (RecursionError) reported as the bad input it is."""
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise ValueError("请求体的JSON嵌套太深") from None
 
 
 async def chat(request: web.Request) -> web.Response:
     try:
-        payload = json.loads(await request.text())
+        payload = loads(await request.text())
         user_id, text = parse_chat(payload)
     except UnicodeDecodeError:
         return error(400, "请求体必须是UTF-8编码的JSON")
-    except ValueError as exc:          # json.JSONDecodeError is a ValueError
+    except ValueError as exc:          # json.JSONDecodeError (and UnicodeDecodeError) is a ValueError
         message = str(exc) if not isinstance(exc, json.JSONDecodeError) else "请求体不是合法的JSON"
         return error(400, message)
     reply = await request.app[keys.DIALOGUE].handle(Inbound("web", user_id, text))

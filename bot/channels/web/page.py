@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
+from yarl import URL
 
 from bot import keys
-from bot.channels.web.api import MAX_TEXT, error
+from bot.channels.web.api import MAX_TEXT, encodable, error, loads
 from bot.dialogue.replies import canonical_question
 from bot.dialogue.turn import Dialogue
 from bot.knowledge.schema import CITIES
@@ -111,7 +112,7 @@ async def browser_id(request: web.Request) -> str:
     """The id in the browser's cookie if this server issued it; otherwise a fresh one, recorded."""
     store = request.app[keys.STORE]
     claimed = request.cookies.get(COOKIE, "")
-    if _BROWSER_ID.match(claimed) and await store.browser_known(claimed):
+    if _BROWSER_ID.fullmatch(claimed) and await store.browser_known(claimed):
         return claimed
     fresh = secrets.token_urlsafe(24)
     await store.register_browser(fresh)
@@ -141,8 +142,8 @@ async def read_text(request: web.Request) -> str:
     if request.content_type != "application/json":
         raise BadRequest(415, "请以JSON格式发送，例如 {\"text\": \"平泉坐公交车要多少钱\"}")
     try:
-        payload = json.loads(await request.read())
-    except ValueError:                    # bad JSON and bad UTF-8 alike
+        payload = loads(await request.read())
+    except ValueError:                    # bad JSON, bad UTF-8 and too-deep nesting alike
         raise BadRequest(400, "请求体不是合法的UTF-8 JSON") from None
     text = payload.get("text") if isinstance(payload, dict) else None
     if not isinstance(text, str):
@@ -155,14 +156,14 @@ def checked(text: str) -> str:
         raise BadRequest(400, "请输入您的问题")
     if len(text) > MAX_TEXT:
         raise BadRequest(400, f"问题太长了：最多{MAX_TEXT}个字，请精简后再问")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:            # a lone surrogate from "\ud800" in JSON would break the reply
-        raise BadRequest(400, "问题里有无法识别的字符，请重新输入") from None
+    if not encodable(text):               # a lone surrogate from "\ud800" in JSON would break the reply
+        raise BadRequest(400, "问题里有无法识别的字符，请重新输入")
     return text
 
 
 async def chat(request: web.Request) -> web.Response:
+    if cross_site(request, required=False):
+        return error(403, "请求来源不符：请在聊天页面上提问")
     try:
         text = await read_text(request)
     except BadRequest as exc:
@@ -182,7 +183,19 @@ async def history(request: web.Request) -> web.Response:
     return respond(request, browser, {"messages": messages, "starters": list(request.app[PAGE].starters)})
 
 
+def cross_site(request: web.Request, required: bool) -> bool:
+    """True unless Origin (or, failing that, Referer) names this host: Django's CSRF origin check. A
+    browser sends Origin with every fetch POST, so `required` refuses a request that names neither."""
+    named = request.headers.get("Origin") or request.headers.get("Referer")
+    if not named or named == "null":
+        return required
+    url = URL(named)
+    return not url.is_absolute() or url.scheme not in ("http", "https") or url.raw_authority != request.host
+
+
 async def reset(request: web.Request) -> web.Response:
+    if cross_site(request, required=True):
+        return error(403, "请求来源不符：请在聊天页面上操作")
     browser = await browser_id(request)
     user = conversation(browser)
     await request.app[keys.DIALOGUE].reset(user)

@@ -60,7 +60,7 @@ class WeChatCallback:
         except Rejected as exc:
             return _refuse(request, exc)
         echostr = request.query.get("echostr", "")
-        if not _ECHOSTR.match(echostr):
+        if not _ECHOSTR.fullmatch(echostr):
             return _refuse(request, Rejected(400, "echostr missing or malformed"))
         return web.Response(text=echostr, content_type="text/plain", headers={"X-Content-Type-Options": "nosniff"})
 
@@ -116,13 +116,20 @@ class _Kind:
 
 def _parse(xml: str, fields: dict):
     """A wechatpy message, once the fields every callback carries are present and well formed."""
-    for name in ("ToUserName", "FromUserName", "MsgType"):
+    nested = [name for name, value in fields.items() if value is not None and not isinstance(value, str)]
+    if nested:                          # WeChat's messages are flat: an element inside a field is forged
+        raise Rejected(400, f"<{nested[0]}> holds elements or repeats")
+    for name in ("ToUserName", "FromUserName", "MsgType") + (("Event",) if _is_event(fields) else ()):
         if not isinstance(fields.get(name), str) or not fields[name].strip():
             raise Rejected(400, f"<{name}> missing")
     for name in ("CreateTime", "MsgId"):
-        if fields.get(name) is not None and not _DIGITS.match(str(fields[name])):
+        if fields.get(name) is not None and not _DIGITS.fullmatch(str(fields[name])):
             raise Rejected(400, f"<{name}> is not a number")
     return parse_message(xml)
+
+
+def _is_event(fields: dict) -> bool:
+    return isinstance(fields.get("MsgType"), str) and fields["MsgType"].strip().lower() == "event"
 
 
 async def _read_body(request: web.Request) -> bytes:
