@@ -6,11 +6,13 @@ from contextlib import asynccontextmanager
 from aiohttp import web
 from redis.asyncio import Redis
 
+from bot.state import resilient
+
 from bot import keys
 from bot.dialogue.turn import Dialogue
 from bot.settings import Settings
-from bot.state.embedded import EmbeddedRedis
-from bot.state.store import Store
+from bot.state.embedded import EmbeddedRedis, client_name
+from bot.state.resilient import ResilientStore
 from bot.understanding.brain import build_brain
 
 MAX_BODY = 64 * 1024
@@ -21,10 +23,11 @@ async def redis_for(settings: Settings):
     """A client for REDIS_URL, or for the embedded server when it is unset."""
     embedded = None
     if settings.redis_url:
-        client = Redis.from_url(settings.redis_url)
+        client = resilient.connect(settings.redis_url, name=client_name())
     else:
         embedded = EmbeddedRedis(settings.data_dir)
         client = await embedded.start()
+        embedded.supervise(client)
     try:
         yield client
     finally:
@@ -33,9 +36,9 @@ async def redis_for(settings: Settings):
         await client.aclose()
 
 
-def make_dialogue(settings: Settings, redis: Redis) -> tuple[Dialogue, Store]:
+def make_dialogue(settings: Settings, redis: Redis) -> tuple[Dialogue, ResilientStore]:
     brain = build_brain(settings.knowledge_root)
-    store = Store(redis, settings.key_prefix, settings.session_ttl)
+    store = ResilientStore(redis, settings.key_prefix, settings.session_ttl)
     return Dialogue(brain, store), store
 
 

@@ -1,17 +1,20 @@
 """Web channel: the JSON chat API and health check; the chat page lives in page.py. Translates only."""
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
 
 from aiohttp import web
+from redis.exceptions import RedisError
 
 from bot import keys
 from bot.models import Inbound
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 2000
+READY_REDIS = 0.2         # seconds Redis has to answer PING for /readyz
 _USER_ID = re.compile(r"^[\w\-:.@]{1,128}$")
 # Sessions of the WeChat and web-page channels live under these prefixes; the open API must not be able
 # to name (and so read or steer) a WeChat user's or a browser's conversation.
@@ -88,12 +91,25 @@ async def chat(request: web.Request) -> web.Response:
 
 
 async def health(request: web.Request) -> web.Response:
-    await request.app[keys.STORE].redis.ping()
+    """The process is alive and its loop turns: never waits on Redis (a stall must not fail liveness)."""
     return web.json_response({"status": "ok"})
+
+
+async def ready(request: web.Request) -> web.Response:
+    """Ready for traffic: knowledge loaded and Redis answering within READY_REDIS seconds; else 503."""
+    checks = {"knowledge": keys.DIALOGUE in request.app, "redis": False}
+    if keys.STORE in request.app:
+        try:
+            checks["redis"] = bool(await asyncio.wait_for(request.app[keys.STORE].redis.ping(), READY_REDIS))
+        except (OSError, RedisError, TimeoutError):
+            pass
+    ok = all(checks.values())
+    return web.json_response({"status": "ok" if ok else "unavailable", **checks}, status=200 if ok else 503)
 
 
 def setup(app: web.Application) -> None:
     from bot.channels.web import page as webpage  # imported here: the page builds on this module's helpers
     app.router.add_post("/api/chat", chat)
     app.router.add_get("/healthz", health)
+    app.router.add_get("/readyz", ready)
     webpage.setup(app)
