@@ -21,6 +21,8 @@ class WeChatSettings:
     api_base: str = "https://api.weixin.qq.com"
     # WeChat gives up after 5 s; answer (or say "success" and send later) well before that
     reply_deadline: float = 4.0
+    # a callback's timestamp must be this close to now (seconds); nonces and replies are kept twice as long
+    replay_window: int = 300
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ from bot.channels.wechat.api import CustomerService
 from bot.channels.wechat.delivery import Delivery
 from bot.channels.wechat.envelope import Envelope, Rejected, text_reply
 from bot.channels.wechat.messages import Conversation
+from bot.channels.wechat.replay import ReplayGuard
+from bot.observability import metrics
 from bot.settings import WeChatSettings
 from bot.understanding.brain import build_brain
 
@@ -41,12 +43,13 @@ class WeChatCallback:
     def __init__(self, settings: WeChatSettings, deadline: float = 4.0):
         self._settings, self._deadline = settings, deadline
         self._envelope = Envelope(settings)
+        self._replay = ReplayGuard(settings.replay_window)
         self._running: _Running | None = None
 
     async def lifecycle(self, app: web.Application):
         """cleanup_ctx: an HTTP client for the customer-service API; late replies finish before exit."""
         knowledge = build_brain(app[keys.SETTINGS].knowledge_root).knowledge
-        delivery = Delivery(app[keys.STORE], self._deadline)
+        delivery = Delivery(app[keys.STORE], self._deadline, hold=self._replay.memory)
         async with ClientSession() as http:
             api = CustomerService(http, app[keys.STORE], self._settings) if self._settings.appsecret else None
             self._running = _Running(Conversation(app[keys.DIALOGUE], app[keys.STORE], knowledge), delivery, api)
@@ -57,6 +60,7 @@ class WeChatCallback:
         """WeChat's URL check: echo `echostr` only when the signature holds; nothing is reflected otherwise."""
         try:
             self._envelope.check_query(request.query)
+            self._replay.check_time(request.query)
         except Rejected as exc:
             return _refuse(request, exc)
         echostr = request.query.get("echostr", "")
@@ -67,11 +71,13 @@ class WeChatCallback:
     async def receive(self, request: web.Request) -> web.Response:
         try:
             self._envelope.check_query(request.query)
+            self._replay.check_time(request.query)
             xml, fields = self._envelope.open(request.query, await _read_body(request))
-            msg = _parse(xml, fields)
+            msg, kind = _parse(xml, fields), _Kind.of(fields)
+            await self._replay.check_nonce(self._running.conversation.store, request.query, kind.dedup_key)
         except Rejected as exc:
             return _refuse(request, exc)
-        text = await self._reply_text(msg, _Kind.of(fields))
+        text = await self._reply_text(msg, kind)
         if not text:
             return web.Response(text="success", content_type="text/plain")
         body = self._envelope.seal(text_reply(msg.target, msg.source, text), request.query["nonce"])
@@ -90,6 +96,7 @@ class WeChatCallback:
         async def send_late(text: str) -> None:
             if running.api is None:
                 log.warning("wechat: a late reply was dropped: set WECHAT_APPSECRET to send it")
+                metrics.LATE_SENDS.labels("dropped").inc()
                 return
             await running.api.send_text(msg.source, text)
 

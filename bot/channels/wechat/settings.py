@@ -32,7 +32,15 @@ def wechat_from_env(env: dict):
     if not _API_BASE.fullmatch(api_base):
         raise SettingsError(f"WECHAT_API_BASE must be an http(s) URL such as {DEFAULT_API_BASE}, got {api_base!r}")
     return WeChatSettings(token=token, appid=appid, aes_key=aes_key, appsecret=appsecret,
-                          api_base=api_base.rstrip("/"))
+                          api_base=api_base.rstrip("/"), replay_window=_window(env))
+
+
+def _window(env: dict) -> int:
+    from bot.settings import SettingsError
+    raw = env.get("WECHAT_REPLAY_WINDOW") or "300"
+    if not raw.isdigit() or not 30 <= int(raw) <= 3600:
+        raise SettingsError(f"WECHAT_REPLAY_WINDOW must be 30-3600 seconds, got {raw!r}")
+    return int(raw)
 
 
 def _check_account(appid: str, appsecret: str, aes_key: str | None) -> None:
