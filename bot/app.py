@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 from bot.state import resilient
 
 from bot import keys
+from bot.dialogue.lanes import Lanes
 from bot.dialogue.turn import Dialogue
 from bot.settings import Settings
 from bot.state.embedded import EmbeddedRedis, client_name
@@ -39,7 +40,9 @@ async def redis_for(settings: Settings):
 def make_dialogue(settings: Settings, redis: Redis) -> tuple[Dialogue, ResilientStore]:
     brain = build_brain(settings.knowledge_root)
     store = ResilientStore(redis, settings.key_prefix, settings.session_ttl)
-    return Dialogue(brain, store), store
+    dialogue = Dialogue(brain, store)
+    dialogue.lanes = Lanes()           # turns' CPU work off the event loop, WeChat in a lane of its own
+    return dialogue, store
 
 
 @asynccontextmanager
@@ -52,8 +55,9 @@ async def open_dialogue(settings: Settings):
 def create_app(settings: Settings, redis: Redis | None = None) -> web.Application:
     """The whole service on one port. Pass `redis` to share a client (tests); else one is opened."""
     from bot.channels.web import api as web_channel
+    from bot.channels.web import guard
 
-    app = web.Application(client_max_size=MAX_BODY, middlewares=[web_channel.json_errors])
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[web_channel.json_errors, guard.rate_limits])
     app[keys.SETTINGS] = settings
     build_brain(settings.knowledge_root)        # fail at start-up, not on the first question
 
@@ -61,8 +65,10 @@ def create_app(settings: Settings, redis: Redis | None = None) -> web.Applicatio
         async with _redis_or(redis, settings) as client:
             app[keys.DIALOGUE], app[keys.STORE] = make_dialogue(settings, client)
             yield
+            app[keys.DIALOGUE].lanes.close()
 
     app.cleanup_ctx.append(lifecycle)
+    guard.setup(app)
     web_channel.setup(app)
     if settings.wechat:
         from bot.channels.wechat import callback as wechat

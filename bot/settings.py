@@ -33,6 +33,8 @@ class Settings:
     session_ttl: int = 30 * 60
     key_prefix: str = "citizen-bot"
     wechat: WeChatSettings | None = None
+    rate_limits: dict = field(default_factory=dict)    # name -> ratelimit.Limit, over the defaults
+    trust_forwarded: bool = False         # behind a proxy that sets X-Forwarded-For (the shipped nginx)
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -43,7 +45,8 @@ class Settings:
                    redis_url=env.get("REDIS_URL") or None,
                    session_ttl=_int(env, "SESSION_TTL", 30 * 60),
                    key_prefix=env.get("REDIS_PREFIX", "citizen-bot"),
-                   wechat=_wechat(env))
+                   wechat=_wechat(env), rate_limits=_limits(env),
+                   trust_forwarded=env.get("TRUST_FORWARDED", "") in ("1", "true", "yes"))
 
 
 def _int(env: dict, name: str, default: int) -> int:
@@ -54,6 +57,21 @@ def _int(env: dict, name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def _limits(env: dict) -> dict:
+    """RATE_LIMIT_CHAT_USER=20/60 (count/seconds), RATE_LIMIT_CHAT_ADDRESS, RATE_LIMIT_LOGIN ..."""
+    from bot.state.ratelimit import DEFAULTS, Limit
+    out = {}
+    for name in DEFAULTS:
+        raw = env.get("RATE_LIMIT_" + name.upper().replace("-", "_"))
+        if raw:
+            try:
+                out[name] = Limit.parse(raw)
+            except ValueError:
+                raise SettingsError(f"RATE_LIMIT_{name.upper().replace('-', '_')} must be COUNT/SECONDS such "
+                                    f"as 20/60, got {raw!r}") from None
+    return out
 
 
 def _wechat(env: dict) -> WeChatSettings | None:

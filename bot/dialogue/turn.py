@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.dialogue import replies, smalltalk
+from bot.dialogue.lanes import Inline
 from bot.knowledge.schema import Topic
 from bot.models import Inbound, Reply
+from bot.observability import metrics
 from bot.state.store import Session, Store
 from bot.understanding.matcher import Match
 from bot.understanding.text import normalize
@@ -46,6 +48,8 @@ class Understood:
 
 
 class Dialogue:
+    lanes = Inline()          # where a turn's CPU work runs; the app puts it in worker threads (lanes.py)
+
     def __init__(self, brain: Brain, store: Store):
         self._kn, self._matcher, self._passages = brain.knowledge, brain.matcher, brain.passages
         self._gaz, self._spelling = brain.gazetteer, brain.spelling
@@ -54,8 +58,10 @@ class Dialogue:
     async def handle(self, inbound: Inbound) -> Reply:
         async with self._store.user_lock(inbound.user_id):
             session = await self._store.load_session(inbound.user_id)
-            reply, session = self.turn(inbound.text, session, inbound.city_hint)
+            reply, session = await self.lanes.run(inbound.channel, self.turn, inbound.text, session,
+                                                  inbound.city_hint)
             await self._store.save_session(inbound.user_id, session)
+        metrics.ANSWERS.labels(inbound.channel, reply.kind).inc()
         if reply.kind in ("fallback", "refuse", "excerpt"):
             await self._store.log_unanswered(inbound.text[:MAX_INPUT], reply.city, inbound.channel, reply.kind)
         return reply

@@ -10,6 +10,7 @@ from aiohttp import web
 from redis.exceptions import RedisError
 
 from bot import keys
+from bot.dialogue.lanes import Busy
 from bot.models import Inbound
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,10 @@ async def json_errors(request: web.Request, handler):
         return await handler(request)
     except web.HTTPRequestEntityTooLarge:
         return error(413, "请求太大：消息不能超过64KB。")
+    except Busy as exc:      # admission control: say so at once rather than answer after the caller left
+        response = error(503, "咨询的人较多，请稍后几秒再试。")
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     except web.HTTPException as exc:
         if exc.status < 400 or exc.content_type == "application/json":
             raise
