@@ -57,7 +57,7 @@ def create_app(settings: Settings, redis: Redis | None = None) -> web.Applicatio
     from bot.channels.web import api as web_channel
     from bot.channels.web import guard
 
-    app = web.Application(client_max_size=MAX_BODY, middlewares=[web_channel.json_errors, guard.rate_limits])
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[web_channel.json_errors, guard.read_deadline, guard.rate_limits])
     app[keys.SETTINGS] = settings
     build_brain(settings.knowledge_root)        # fail at start-up, not on the first question
 

@@ -81,12 +81,12 @@ async def _eval(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from aiohttp import web
-
+    from bot import serving
     from bot.app import create_app
-    app = create_app(_settings(args))
+    settings = _settings(args)
+    app = create_app(settings)
     print(f"citizen-bot: serving on http://{args.host}:{args.port}/ (chat API: POST /api/chat)", flush=True)
-    web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
+    serving.run(app, args.host, args.port, settings.header_timeout, settings.max_connections)
     return 0
 
 

@@ -35,6 +35,9 @@ class Settings:
     wechat: WeChatSettings | None = None
     rate_limits: dict = field(default_factory=dict)    # name -> ratelimit.Limit, over the defaults
     trust_forwarded: bool = False         # behind a proxy that sets X-Forwarded-For (the shipped nginx)
+    header_timeout: float = 10.0          # seconds for a request's headers to arrive (from connect/last reply)
+    body_timeout: float = 10.0            # seconds for its body (at most 64 KB) to arrive
+    max_connections: int = 1000           # open connections per process; more are closed at once
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -46,7 +49,9 @@ class Settings:
                    session_ttl=_int(env, "SESSION_TTL", 30 * 60),
                    key_prefix=env.get("REDIS_PREFIX", "citizen-bot"),
                    wechat=_wechat(env), rate_limits=_limits(env),
-                   trust_forwarded=env.get("TRUST_FORWARDED", "") in ("1", "true", "yes"))
+                   trust_forwarded=env.get("TRUST_FORWARDED", "") in ("1", "true", "yes"),
+                   header_timeout=_int(env, "HEADER_TIMEOUT", 10), body_timeout=_int(env, "BODY_TIMEOUT", 10),
+                   max_connections=_int(env, "MAX_CONNECTIONS", 1000))
 
 
 def _int(env: dict, name: str, default: int) -> int:

@@ -6,6 +6,7 @@ The limiter itself (bot/state/ratelimit.py) is shared by name, so the admin logi
 """
 from __future__ import annotations
 
+import asyncio
 import json
 
 from aiohttp import web
@@ -44,6 +45,20 @@ def too_many(verdict: Verdict) -> web.Response:
 
 def _dumps(value) -> str:
     return json.dumps(value, ensure_ascii=False)
+
+
+@web.middleware
+async def read_deadline(request: web.Request, handler):
+    """A body (at most client_max_size) must arrive within body_timeout seconds, or the connection is cut.
+    Read here, whole, so handlers find it cached; an oversized one is left to the handler to refuse."""
+    if request.body_exists and (request.content_length or 0) <= request.client_max_size:
+        try:
+            await asyncio.wait_for(request.read(), request.app[keys.SETTINGS].body_timeout)
+        except TimeoutError:
+            if request.transport is not None:
+                request.transport.abort()       # a slow client is not owed an answer it would not read
+            return web.json_response({"error": "请求体超时"}, status=408)
+    return await handler(request)
 
 
 @web.middleware

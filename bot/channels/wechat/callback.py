@@ -143,12 +143,13 @@ async def _read_body(request: web.Request) -> bytes:
     """The body, refused with 400 past MAX_BODY without buffering more than that."""
     if (request.content_length or 0) > MAX_BODY:
         raise Rejected(400, "body too large")
-    body = bytearray()
-    async for chunk in request.content.iter_any():
-        body += chunk
-        if len(body) > MAX_BODY:
-            raise Rejected(400, "body too large")
-    return bytes(body)
+    try:
+        body = await request.read()     # read_deadline has it cached, in time; at most client_max_size
+    except web.HTTPRequestEntityTooLarge:
+        raise Rejected(400, "body too large") from None
+    if len(body) > MAX_BODY:
+        raise Rejected(400, "body too large")
+    return body
 
 
 def _refuse(request: web.Request, exc: Rejected) -> web.Response:
