@@ -63,7 +63,8 @@ class Dialogue:
             await self._store.save_session(inbound.user_id, session)
         metrics.ANSWERS.labels(inbound.channel, reply.kind).inc()
         if reply.kind in ("fallback", "refuse", "excerpt"):
-            await self._store.log_unanswered(inbound.text[:MAX_INPUT], reply.city, inbound.channel, reply.kind)
+            await self._store.log_unanswered(inbound.text[:MAX_INPUT], reply.city, inbound.channel, reply.kind,
+                                             user=inbound.user_id)
         return reply
 
     async def remember_city(self, user_id: str, city: str) -> None:

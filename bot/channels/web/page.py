@@ -108,11 +108,19 @@ async def asset(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(STATIC / name, headers={"Cache-Control": cache})
 
 
+async def known_browser(request: web.Request) -> str | None:
+    """The id in the browser's cookie if this server issued it and it is still alive; else None."""
+    claimed = request.cookies.get(COOKIE, "")
+    if _BROWSER_ID.fullmatch(claimed) and await request.app[keys.STORE].browser_known(claimed):
+        return claimed
+    return None
+
+
 async def browser_id(request: web.Request) -> str:
     """The id in the browser's cookie if this server issued it; otherwise a fresh one, recorded."""
     store = request.app[keys.STORE]
-    claimed = request.cookies.get(COOKIE, "")
-    if _BROWSER_ID.fullmatch(claimed) and await store.browser_known(claimed):
+    claimed = await known_browser(request)
+    if claimed:
         return claimed
     fresh = secrets.token_urlsafe(24)
     await store.register_browser(fresh)
@@ -178,7 +186,11 @@ async def chat(request: web.Request) -> web.Response:
 
 
 async def history(request: web.Request) -> web.Response:
-    browser = await browser_id(request)
+    """A visitor without a (live) cookie has no history: answered without writing anything, so
+    cookie-less GETs cannot fill Redis. The first question issues the cookie."""
+    browser = await known_browser(request)
+    if browser is None:
+        return web.json_response({"messages": [], "starters": list(request.app[PAGE].starters)})
     messages = await request.app[keys.STORE].history(conversation(browser))
     return respond(request, browser, {"messages": messages, "starters": list(request.app[PAGE].starters)})
 
@@ -196,7 +208,9 @@ def cross_site(request: web.Request, required: bool) -> bool:
 async def reset(request: web.Request) -> web.Response:
     if cross_site(request, required=True):
         return error(403, "请求来源不符：请在聊天页面上操作")
-    browser = await browser_id(request)
+    browser = await known_browser(request)
+    if browser is None:                   # nothing to forget, and nothing to write
+        return web.json_response({"ok": True, "starters": list(request.app[PAGE].starters)})
     user = conversation(browser)
     await request.app[keys.DIALOGUE].reset(user)
     await request.app[keys.STORE].clear_history(user)
