@@ -56,8 +56,10 @@ def create_app(settings: Settings, redis: Redis | None = None) -> web.Applicatio
     """The whole service on one port. Pass `redis` to share a client (tests); else one is opened."""
     from bot.channels.web import api as web_channel
     from bot.channels.web import guard
+    from bot.observability import http as observability
 
-    app = web.Application(client_max_size=MAX_BODY, middlewares=[web_channel.json_errors, guard.read_deadline, guard.rate_limits])
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[observability.observe, web_channel.json_errors,
+                                                                    guard.read_deadline, guard.rate_limits])
     app[keys.SETTINGS] = settings
     build_brain(settings.knowledge_root)        # fail at start-up, not on the first question
 
@@ -69,6 +71,7 @@ def create_app(settings: Settings, redis: Redis | None = None) -> web.Applicatio
 
     app.cleanup_ctx.append(lifecycle)
     guard.setup(app)
+    observability.setup(app)
     web_channel.setup(app)
     if settings.wechat:
         from bot.channels.wechat import callback as wechat

@@ -38,6 +38,8 @@ class Settings:
     header_timeout: float = 10.0          # seconds for a request's headers to arrive (from connect/last reply)
     body_timeout: float = 10.0            # seconds for its body (at most 64 KB) to arrive
     max_connections: int = 1000           # open connections per process; more are closed at once
+    log_hash_secret: str | None = None    # HMAC key for citizens' ids in logs (random per process if unset)
+    metrics_shared: bool = False          # several processes on one data dir: one /metrics for them all
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -51,7 +53,9 @@ class Settings:
                    wechat=_wechat(env), rate_limits=_limits(env),
                    trust_forwarded=env.get("TRUST_FORWARDED", "") in ("1", "true", "yes"),
                    header_timeout=_int(env, "HEADER_TIMEOUT", 10), body_timeout=_int(env, "BODY_TIMEOUT", 10),
-                   max_connections=_int(env, "MAX_CONNECTIONS", 1000))
+                   max_connections=_int(env, "MAX_CONNECTIONS", 1000),
+                   log_hash_secret=env.get("LOG_HASH_SECRET") or None,
+                   metrics_shared=env.get("METRICS_SHARED", "") in ("1", "true", "yes"))
 
 
 def _int(env: dict, name: str, default: int) -> int:
@@ -66,7 +70,7 @@ def _int(env: dict, name: str, default: int) -> int:
 
 def _limits(env: dict) -> dict:
     """RATE_LIMIT_CHAT_USER=20/60 (count/seconds), RATE_LIMIT_CHAT_ADDRESS, RATE_LIMIT_LOGIN ..."""
-    from bot.state.ratelimit import DEFAULTS, Limit
+    from bot.state.limits import DEFAULTS, Limit
     out = {}
     for name in DEFAULTS:
         raw = env.get("RATE_LIMIT_" + name.upper().replace("-", "_"))

@@ -4,6 +4,7 @@ send within 5 s, none twice, none lost; every chat question is answered within 5
 from __future__ import annotations
 
 import asyncio
+import json
 
 import aiohttp
 import pytest
@@ -126,3 +127,13 @@ async def test_healthz_answers_at_once_during_a_stall_and_readyz_says_unavailabl
                 assert resp.status == 503
     finally:
         faulty_redis.resume()
+
+
+def test_the_outages_were_logged_as_json_without_citizens_ids(served):
+    """Runs after the faults above: each outage is logged (and counted), openids and user ids only hashed."""
+    text = served.log.read_text()
+    lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    assert any("redis unavailable" in line["message"] for line in lines)
+    assert any(line.get("message_key", "").startswith("u:") for line in lines)
+    for raw in ("ostall", "oStall", "oCrash", "stall-", "crash-"):
+        assert raw not in text

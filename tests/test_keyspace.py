@@ -8,7 +8,7 @@ from dataclasses import replace
 from bot.app import create_app
 from bot.channels.web import page as webpage
 from bot.state.embedded import EmbeddedRedis
-from bot.state.ratelimit import Limit
+from bot.state.limits import Limit
 from bot.state.store import UNANSWERED_MAX, Store
 
 from . import wechat_fixtures

@@ -106,7 +106,7 @@ async def test_web_chat_is_limited_per_address(aiohttp_client, settings, redis):
     from dataclasses import replace
 
     from bot.app import create_app
-    from bot.state.ratelimit import Limit
+    from bot.state.limits import Limit
     client = await aiohttp_client(create_app(replace(settings, rate_limits={"chat-address": Limit(3, 60)}),
                                              redis=redis))
     statuses = [(await client.post("/api/web/chat", json={"text": "你好"})).status for _ in range(5)]

@@ -12,38 +12,16 @@ import time
 from dataclasses import dataclass
 
 from bot.observability import metrics
+from bot.state.limits import DEFAULTS, Limit
 from bot.state.resilient import DEGRADED, ResilientStore
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class Limit:
-    count: int
-    per: int           # seconds
-
-    @classmethod
-    def parse(cls, text: str) -> Limit:
-        """"20/60" -> 20 requests per 60 seconds."""
-        count, _, per = text.partition("/")
-        limit = cls(int(count), int(per or 60))
-        if limit.count < 1 or limit.per < 1:
-            raise ValueError(text)
-        return limit
-
-
-@dataclass(frozen=True)
 class Verdict:
     allowed: bool
     retry_after: int = 0          # seconds until the window ends (for the Retry-After header)
-
-
-DEFAULTS = {
-    "chat-address": Limit(120, 60),   # /api/chat and the web chat, per client address
-    "chat-user": Limit(20, 60),       # per user_id (/api/chat) or browser (web chat)
-    "login": Limit(10, 300),          # for the admin login, per address (applied there when it exists)
-    "login-user": Limit(5, 300),      # ... and per account name
-}
 
 
 class RateLimiter:

@@ -26,6 +26,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from bot.observability import metrics
+from bot.observability.logs import pseudonym
 from bot.state.store import SESSION_TTL, Session, Store
 
 log = logging.getLogger(__name__)
@@ -174,7 +175,8 @@ class ResilientStore(Store):
         call = lambda: self.redis.set(self._key("claim", name), "1", nx=True, pxat=until)  # noqa: E731
         result = await self.guarded("claim", call)
         if result is DEGRADED:
-            log.warning("redis unavailable: %s answered without de-duplication", name)
+            log.warning("redis unavailable: a message answered without de-duplication",
+                        extra={"message_key": pseudonym(name)})
             return True
         return bool(result)
 
@@ -261,7 +263,8 @@ class ResilientLock:
     async def __aenter__(self) -> ResilientLock:
         if not await self.acquire():
             metrics.DEGRADED.labels("lock_wait").inc()
-            log.warning("lock %s still held after %.1fs: answering without it", self.key, self._wait)
+            log.warning("a user's lock still held after %.1fs: answering without it", self._wait,
+                        extra={"lock": pseudonym(self.key)})
         return self
 
     async def __aexit__(self, *exc) -> None:
