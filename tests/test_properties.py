@@ -1,6 +1,6 @@
 """Property-based tests (hypothesis): on any input, normalisation, matching, a whole turn, the WeChat parser
 and the JSON API raise nothing unexpected and answer within a (generous) bound; and a time-boxed fuzz run
-of all of them with fresh random inputs (FUZZ_SECONDS, default 20, at most 60)."""
+of all of them with fresh random inputs (FUZZ_SECONDS, default 15, at most 60)."""
 from __future__ import annotations
 
 import json
@@ -23,7 +23,7 @@ from bot.understanding.text import normalize
 from .served import Served
 from .wechat_sim import to_xml
 
-FUZZ_SECONDS = min(60.0, float(os.environ.get("FUZZ_SECONDS", "20")))
+FUZZ_SECONDS = min(60.0, float(os.environ.get("FUZZ_SECONDS", "15")))
 SLOW_TURN = 2.0            # seconds; a turn takes ~150 ms at worst on a busy CI machine
 SLOW_PARSE = 0.5
 QUICK = settings(max_examples=150, deadline=None, database=None,
