@@ -3,7 +3,6 @@ import time
 
 import pytest
 
-from bot import keys
 from bot.models import Reply, Source
 
 from .grounding_assert import assert_grounded

@@ -99,6 +99,7 @@ class WeChatCallback:
                 metrics.LATE_SENDS.labels("dropped").inc()
                 return
             await running.api.send_text(msg.source, text)
+            metrics.LATE_SENDS.labels("sent").inc()
 
         return await running.delivery.reply_once(kind.dedup_key, produce, send_late)
 

@@ -90,11 +90,10 @@ class Delivery:
     @staticmethod
     async def _send_late(send_late, text: str) -> None:
         try:
-            await send_late(text)
+            await send_late(text)        # counts "sent" (or "dropped") itself
         except Exception:
             metrics.LATE_SENDS.labels("failed").inc()
             raise
-        metrics.LATE_SENDS.labels("sent").inc()
 
     def _track(self, task: asyncio.Task) -> None:
         self._jobs.add(task)      # keep a reference: the loop holds tasks only weakly
