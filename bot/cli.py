@@ -89,13 +89,26 @@ async def _kb(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from aiohttp import web
-
+    settings = _settings(args)
+    _observability(settings)
+    from bot import serving
     from bot.app import create_app
-    app = create_app(_settings(args))
+    app = create_app(settings)
     print(f"citizen-bot: serving on http://{args.host}:{args.port}/ (chat API: POST /api/chat)", flush=True)
-    web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
+    serving.run(app, args.host, args.port, settings.header_timeout, settings.max_connections)
     return 0
+
+
+def _observability(settings: Settings) -> None:
+    """JSON logs; with METRICS_SHARED, prometheus-client's multi-process mode under the data directory
+    (it must be chosen before prometheus_client is first imported)."""
+    import os
+    if settings.metrics_shared and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        shared = settings.data_dir / "metrics"
+        shared.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(shared)
+    from bot.observability import logs
+    logs.configure(settings.log_hash_secret)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -21,6 +21,8 @@ class WeChatSettings:
     api_base: str = "https://api.weixin.qq.com"
     # WeChat gives up after 5 s; answer (or say "success" and send later) well before that
     reply_deadline: float = 4.0
+    # a callback's timestamp must be this close to now (seconds); nonces and replies are kept twice as long
+    replay_window: int = 300
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,13 @@ class Settings:
     key_prefix: str = "citizen-bot"
     wechat: WeChatSettings | None = None
     admin: AdminSettings = AdminSettings()
+    rate_limits: dict = field(default_factory=dict)    # name -> ratelimit.Limit, over the defaults
+    trust_forwarded: bool = False         # behind a proxy that sets X-Forwarded-For (the shipped nginx)
+    header_timeout: float = 10.0          # seconds for a request's headers to arrive (from connect/last reply)
+    body_timeout: float = 10.0            # seconds for its body (at most 64 KB) to arrive
+    max_connections: int = 1000           # open connections per process; more are closed at once
+    log_hash_secret: str | None = None    # HMAC key for citizens' ids in logs (random per process if unset)
+    metrics_shared: bool = False          # several processes on one data dir: one /metrics for them all
     extra: dict = field(default_factory=dict)
 
     @property
@@ -62,8 +71,12 @@ class Settings:
                    redis_url=env.get("REDIS_URL") or None,
                    session_ttl=_int(env, "SESSION_TTL", 30 * 60),
                    key_prefix=env.get("REDIS_PREFIX", "citizen-bot"),
-                   wechat=_wechat(env),
-                   admin=_admin(env))
+                   wechat=_wechat(env), admin=_admin(env), rate_limits=_limits(env),
+                   trust_forwarded=_flag(env, "TRUST_FORWARDED"),
+                   header_timeout=_int(env, "HEADER_TIMEOUT", 10), body_timeout=_int(env, "BODY_TIMEOUT", 10),
+                   max_connections=_int(env, "MAX_CONNECTIONS", 1000),
+                   log_hash_secret=env.get("LOG_HASH_SECRET") or None,
+                   metrics_shared=_flag(env, "METRICS_SHARED"))
 
 
 def _int(env: dict, name: str, default: int) -> int:
@@ -88,6 +101,21 @@ def _flag(env: dict, name: str) -> bool:
 def _admin(env: dict) -> AdminSettings:
     return AdminSettings(secure_cookies=_flag(env, "ADMIN_SECURE_COOKIES"),
                          trust_proxy=_flag(env, "ADMIN_TRUST_PROXY"))
+
+
+def _limits(env: dict) -> dict:
+    """RATE_LIMIT_CHAT_USER=20/60 (count/seconds), RATE_LIMIT_CHAT_ADDRESS, RATE_LIMIT_LOGIN ..."""
+    from bot.state.limits import DEFAULTS, Limit
+    out = {}
+    for name in DEFAULTS:
+        raw = env.get("RATE_LIMIT_" + name.upper().replace("-", "_"))
+        if raw:
+            try:
+                out[name] = Limit.parse(raw)
+            except ValueError:
+                raise SettingsError(f"RATE_LIMIT_{name.upper().replace('-', '_')} must be COUNT/SECONDS such "
+                                    f"as 20/60, got {raw!r}") from None
+    return out
 
 
 def _wechat(env: dict) -> WeChatSettings | None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -29,12 +30,29 @@ class RedisServer:
         self.dir = directory or Path(tempfile.mkdtemp(prefix="citizen-bot-redis-"))
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.durable = durable
+        self.start()
+
+    def start(self) -> None:
         self.process = subprocess.Popen(
             [redis_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.dir),
-             "--save", "", "--appendonly", "yes" if durable else "no", "--appendfsync", "everysec",
+             "--save", "", "--appendonly", "yes" if self.durable else "no", "--appendfsync", "everysec",
              "--daemonize", "no"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self._wait()
+
+    # -- faults, for the reliability tests ----------------------------------------------------------
+    def pause(self) -> None:
+        """SIGSTOP: connections stay open and the kernel still accepts new ones; nothing is answered."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self.process.send_signal(signal.SIGCONT)
+
+    def kill(self) -> None:
+        """SIGKILL: the server is gone; its port refuses connections until `start()`."""
+        self.process.kill()
+        self.process.wait(10)
 
     def _wait(self) -> None:
         for _ in range(200):
@@ -48,6 +66,7 @@ class RedisServer:
         raise RuntimeError("redis-server did not start")
 
     def stop(self) -> None:
+        self.resume()
         self.process.terminate()
         self.process.wait(10)
         shutil.rmtree(self.dir, ignore_errors=True)

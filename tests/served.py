@@ -21,12 +21,15 @@ class Served:
     """`url` is the server's root; its output goes to `log`. WECHAT_* from the caller's environment are
     dropped so each test says exactly which channels the process serves (`env`)."""
 
-    def __init__(self, redis_url: str, log: Path, env: dict[str, str] | None = None):
+    def __init__(self, redis_url: str | None, log: Path, env: dict[str, str] | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("WECHAT_")}
-        full_env.update(REDIS_URL=redis_url, DATA_DIR=str(log.parent), PYTHONUNBUFFERED="1", **(env or {}))
+        full_env.pop("REDIS_URL", None)           # None: the embedded redis-server under DATA_DIR
+        full_env.update(DATA_DIR=str(log.parent), PYTHONUNBUFFERED="1", **(env or {}))
+        if redis_url:
+            full_env["REDIS_URL"] = redis_url
         log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "wb") as out:
             self.process = subprocess.Popen(

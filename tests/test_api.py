@@ -1,7 +1,8 @@
 """POST /api/chat through the real aiohttp app: the contract, and bad input answered clearly."""
+import time
+
 import pytest
 
-from bot import keys
 from bot.models import Reply, Source
 
 from .grounding_assert import assert_grounded
@@ -77,12 +78,15 @@ async def test_channel_sessions_cannot_be_named_through_the_open_api(client, use
     assert resp.status == 400 and "前缀" in (await resp.json())["error"]
 
 
-async def test_a_redis_outage_is_a_calm_503_not_a_500(client, redis_server):
+async def test_a_redis_stall_is_answered_statelessly_not_503(client, redis_server):
     redis_server.process.send_signal(19)          # SIGSTOP: the server stops answering
     try:
-        client.server.app[keys.STORE].redis.connection_pool.connection_kwargs["socket_timeout"] = 0.5
-        await client.server.app[keys.STORE].redis.connection_pool.disconnect()
+        started = time.monotonic()
         resp = await client.post("/api/chat", json={"user_id": "u9", "text": "平泉公交多少钱"})
-        assert resp.status == 503 and "12345" in (await resp.json())["error"]
+        assert resp.status == 200 and "2元" in (await resp.json())["reply"]
+        assert time.monotonic() - started < 2.0
+        health = await client.get("/healthz")
+        assert health.status == 200                  # liveness never waits on Redis
+        assert (await client.get("/readyz")).status == 503
     finally:
         redis_server.process.send_signal(18)      # SIGCONT

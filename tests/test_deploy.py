@@ -49,3 +49,16 @@ def test_redis_accepts_the_production_config(tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_nginx_access_log_never_records_query_strings():
+    """WeChat's signature, msg_signature, nonce and echostr travel in the query: a log of them is a replay kit."""
+    conf = (DEPLOY / "nginx.conf").read_text(encoding="utf-8")
+    formats = dict(re.findall(r"log_format\s+(\w+)\s+((?:'[^']*'\s*)+);", conf))
+    assert formats, "a custom log_format is defined"
+    for body in formats.values():
+        for leaky in ("$request ", "$request\"", "$request_uri", "$args", "$query_string", "$arg_"):
+            assert leaky not in body, leaky
+    logs = re.findall(r"access_log\s+(\S+)(?:\s+(\w+))?;", conf)
+    assert logs and all(fmt in formats for _, fmt in logs), logs
+    assert conf.count("server {") == len(logs)          # every server block logs with it

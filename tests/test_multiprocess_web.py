@@ -65,7 +65,7 @@ async def test_browser_keeps_its_conversation_across_two_processes(two_servers, 
 async def test_start_over_on_one_process_is_seen_by_the_other(two_servers, http):
     a, b = two_servers
     _, browser = await say(http, a, "老旧小区改造进展怎么样", None)
-    async with http.post(b.url + "/api/web/reset", headers={"Cookie": f"{COOKIE}={browser}"}) as resp:
+    async with http.post(b.url + "/api/web/reset", headers={"Cookie": f"{COOKIE}={browser}", "Origin": b.url}) as resp:
         assert resp.status == 200
     async with http.get(a.url + "/api/web/history", headers={"Cookie": f"{COOKIE}={browser}"}) as resp:
         assert (await resp.json())["messages"] == []

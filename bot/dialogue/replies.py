@@ -105,4 +105,5 @@ def empty_input() -> Reply:
 
 
 def unreadable_input() -> Reply:
-    return Reply(f"抱歉，没看懂您的意思。{SCOPE}，请用文字描述您的问题。", None, None, 0.0, (), (), "fallback")
+    return Reply(f"抱歉，没看懂您的意思。{SCOPE}，请用文字提问；也可以拨打{HOTLINE}。", None, None, 0.0, (), (),
+                 "fallback")

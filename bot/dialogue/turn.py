@@ -5,11 +5,14 @@ session; everything a citizen sees is decided in `Turn`, which is easy to test w
 """
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from bot.dialogue import replies, smalltalk
+from bot.dialogue.lanes import Inline
 from bot.knowledge.schema import Topic
 from bot.models import Inbound, Reply
+from bot.observability import metrics
 from bot.state.store import Session, Store
 from bot.understanding.brain import Brain
 from bot.understanding.matcher import Match
@@ -32,9 +35,13 @@ REFUSE_LEAD = 0.12       # ... and, if the city has a weaker fitting topic, to b
 # topic (same category or related). A short part alone ("已经完工几个") fits too many topics to trust.
 PART_MIN = 0.45
 PART_LEAD = 0.10
+_WORDS = re.compile(r"[^\W_]")     # a letter, digit or Chinese character
+
+
 class Dialogue:
     """`brain` is a Brain, or a holder whose `.brain` is the live one: each turn takes the Brain once, at
     its start, so a turn in flight finishes on the Brain it began with while a new version swaps in."""
+    lanes = Inline()          # where a turn's CPU work runs; the app puts it in worker threads (lanes.py)
 
     def __init__(self, brain: Brain | BrainHolder, store: Store | None):
         self._source = brain
@@ -47,10 +54,13 @@ class Dialogue:
     async def handle(self, inbound: Inbound) -> Reply:
         async with self._store.user_lock(inbound.user_id):
             session = await self._store.load_session(inbound.user_id)
-            reply, session = self.turn(inbound.text, session, inbound.city_hint)
+            reply, session = await self.lanes.run(inbound.channel, self.turn, inbound.text, session,
+                                                  inbound.city_hint)
             await self._store.save_session(inbound.user_id, session)
+        metrics.ANSWERS.labels(inbound.channel, reply.kind).inc()
         if reply.kind in ("fallback", "refuse", "excerpt"):
-            await self._store.log_unanswered(inbound.text[:MAX_INPUT], reply.city, inbound.channel, reply.kind)
+            await self._store.log_unanswered(inbound.text[:MAX_INPUT], reply.city, inbound.channel, reply.kind,
+                                             user=inbound.user_id)
         return reply
 
     async def remember_city(self, user_id: str, city: str) -> None:
@@ -82,7 +92,7 @@ class Turn:
         if not text or not text.strip():
             return replies.empty_input(), self.session
         norm = normalize(text[:MAX_INPUT])
-        if not norm:
+        if not _WORDS.search(norm):       # emoji or punctuation only: not a follow-up to the last answer
             return replies.unreadable_input(), self.session
         kind = smalltalk.classify(norm)
         if kind == "reset":

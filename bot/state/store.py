@@ -56,7 +56,8 @@ class Store:
         """Serialises one user's turns across processes, so a session is read after the lock is taken."""
         return self.redis.lock(self._key("lock", user_id), timeout=timeout, blocking_timeout=timeout)
 
-    async def log_unanswered(self, text: str, city: str | None, channel: str, kind: str) -> None:
+    async def log_unanswered(self, text: str, city: str | None, channel: str, kind: str,
+                             user: str | None = None) -> None:
         entry = json.dumps({"text": text, "city": city, "channel": channel, "kind": kind, "at": time.time()},
                            ensure_ascii=False)
         key = self._key("unanswered")

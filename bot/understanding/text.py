@@ -6,8 +6,8 @@ matcher only ever compares like with like.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 import unicodedata
+from functools import lru_cache
 
 import zhconv
 

@@ -12,10 +12,11 @@ import time
 from pathlib import Path
 
 from aiohttp import web
+from yarl import URL
 
 from bot import keys
 from bot.assets import StaticPage
-from bot.channels.web.api import MAX_TEXT, error
+from bot.channels.web.api import MAX_TEXT, encodable, error, loads
 from bot.dialogue.replies import canonical_question
 from bot.dialogue.turn import Dialogue
 from bot.knowledge.schema import CITIES
@@ -89,11 +90,19 @@ async def asset(request: web.Request) -> web.StreamResponse:
     return request.app[PAGE].asset(request)
 
 
+async def known_browser(request: web.Request) -> str | None:
+    """The id in the browser's cookie if this server issued it and it is still alive; else None."""
+    claimed = request.cookies.get(COOKIE, "")
+    if _BROWSER_ID.fullmatch(claimed) and await request.app[keys.STORE].browser_known(claimed):
+        return claimed
+    return None
+
+
 async def browser_id(request: web.Request) -> str:
     """The id in the browser's cookie if this server issued it; otherwise a fresh one, recorded."""
     store = request.app[keys.STORE]
-    claimed = request.cookies.get(COOKIE, "")
-    if _BROWSER_ID.match(claimed) and await store.browser_known(claimed):
+    claimed = await known_browser(request)
+    if claimed:
         return claimed
     fresh = secrets.token_urlsafe(24)
     await store.register_browser(fresh)
@@ -123,8 +132,8 @@ async def read_text(request: web.Request) -> str:
     if request.content_type != "application/json":
         raise BadRequest(415, "请以JSON格式发送，例如 {\"text\": \"平泉坐公交车要多少钱\"}")
     try:
-        payload = json.loads(await request.read())
-    except ValueError:                    # bad JSON and bad UTF-8 alike
+        payload = loads(await request.read())
+    except ValueError:                    # bad JSON, bad UTF-8 and too-deep nesting alike
         raise BadRequest(400, "请求体不是合法的UTF-8 JSON") from None
     text = payload.get("text") if isinstance(payload, dict) else None
     if not isinstance(text, str):
@@ -137,14 +146,14 @@ def checked(text: str) -> str:
         raise BadRequest(400, "请输入您的问题")
     if len(text) > MAX_TEXT:
         raise BadRequest(400, f"问题太长了：最多{MAX_TEXT}个字，请精简后再问")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:            # a lone surrogate from "\ud800" in JSON would break the reply
-        raise BadRequest(400, "问题里有无法识别的字符，请重新输入") from None
+    if not encodable(text):               # a lone surrogate from "\ud800" in JSON would break the reply
+        raise BadRequest(400, "问题里有无法识别的字符，请重新输入")
     return text
 
 
 async def chat(request: web.Request) -> web.Response:
+    if cross_site(request, required=False):
+        return error(403, "请求来源不符：请在聊天页面上提问")
     try:
         text = await read_text(request)
     except BadRequest as exc:
@@ -159,13 +168,31 @@ async def chat(request: web.Request) -> web.Response:
 
 
 async def history(request: web.Request) -> web.Response:
-    browser = await browser_id(request)
+    """A visitor without a (live) cookie has no history: answered without writing anything, so
+    cookie-less GETs cannot fill Redis. The first question issues the cookie."""
+    browser = await known_browser(request)
+    if browser is None:
+        return web.json_response({"messages": [], "starters": list(request.app[PAGE].starters)})
     messages = await request.app[keys.STORE].history(conversation(browser))
     return respond(request, browser, {"messages": messages, "starters": list(request.app[STARTER_CACHE].of(request.app))})
 
 
+def cross_site(request: web.Request, required: bool) -> bool:
+    """True unless Origin (or, failing that, Referer) names this host: Django's CSRF origin check. A
+    browser sends Origin with every fetch POST, so `required` refuses a request that names neither."""
+    named = request.headers.get("Origin") or request.headers.get("Referer")
+    if not named or named == "null":
+        return required
+    url = URL(named)
+    return not url.is_absolute() or url.scheme not in ("http", "https") or url.raw_authority != request.host
+
+
 async def reset(request: web.Request) -> web.Response:
-    browser = await browser_id(request)
+    if cross_site(request, required=True):
+        return error(403, "请求来源不符：请在聊天页面上操作")
+    browser = await known_browser(request)
+    if browser is None:                   # nothing to forget, and nothing to write
+        return web.json_response({"ok": True, "starters": list(request.app[PAGE].starters)})
     user = conversation(browser)
     await request.app[keys.DIALOGUE].reset(user)
     await request.app[keys.STORE].clear_history(user)

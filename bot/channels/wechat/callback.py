@@ -20,6 +20,8 @@ from bot.channels.wechat.api import CustomerService
 from bot.channels.wechat.delivery import Delivery
 from bot.channels.wechat.envelope import Envelope, Rejected, text_reply
 from bot.channels.wechat.messages import Conversation
+from bot.channels.wechat.replay import ReplayGuard
+from bot.observability import metrics
 from bot.settings import WeChatSettings
 
 log = logging.getLogger(__name__)
@@ -40,11 +42,12 @@ class WeChatCallback:
     def __init__(self, settings: WeChatSettings, deadline: float = 4.0):
         self._settings, self._deadline = settings, deadline
         self._envelope = Envelope(settings)
+        self._replay = ReplayGuard(settings.replay_window)
         self._running: _Running | None = None
 
     async def lifecycle(self, app: web.Application):
         """cleanup_ctx: an HTTP client for the customer-service API; late replies finish before exit."""
-        delivery = Delivery(app[keys.STORE], self._deadline)
+        delivery = Delivery(app[keys.STORE], self._deadline, hold=self._replay.memory)
         async with ClientSession() as http:
             api = CustomerService(http, app[keys.STORE], self._settings) if self._settings.appsecret else None
             self._running = _Running(Conversation(app[keys.DIALOGUE], app[keys.STORE], app[keys.BRAIN]), delivery, api)
@@ -55,21 +58,24 @@ class WeChatCallback:
         """WeChat's URL check: echo `echostr` only when the signature holds; nothing is reflected otherwise."""
         try:
             self._envelope.check_query(request.query)
+            self._replay.check_time(request.query)
         except Rejected as exc:
             return _refuse(request, exc)
         echostr = request.query.get("echostr", "")
-        if not _ECHOSTR.match(echostr):
+        if not _ECHOSTR.fullmatch(echostr):
             return _refuse(request, Rejected(400, "echostr missing or malformed"))
         return web.Response(text=echostr, content_type="text/plain", headers={"X-Content-Type-Options": "nosniff"})
 
     async def receive(self, request: web.Request) -> web.Response:
         try:
             self._envelope.check_query(request.query)
+            self._replay.check_time(request.query)
             xml, fields = self._envelope.open(request.query, await _read_body(request))
-            msg = _parse(xml, fields)
+            msg, kind = _parse(xml, fields), _Kind.of(fields)
+            await self._replay.check_nonce(self._running.conversation.store, request.query, kind.dedup_key)
         except Rejected as exc:
             return _refuse(request, exc)
-        text = await self._reply_text(msg, _Kind.of(fields))
+        text = await self._reply_text(msg, kind)
         if not text:
             return web.Response(text="success", content_type="text/plain")
         body = self._envelope.seal(text_reply(msg.target, msg.source, text), request.query["nonce"])
@@ -88,8 +94,10 @@ class WeChatCallback:
         async def send_late(text: str) -> None:
             if running.api is None:
                 log.warning("wechat: a late reply was dropped: set WECHAT_APPSECRET to send it")
+                metrics.LATE_SENDS.labels("dropped").inc()
                 return
             await running.api.send_text(msg.source, text)
+            metrics.LATE_SENDS.labels("sent").inc()
 
         return await running.delivery.reply_once(kind.dedup_key, produce, send_late)
 
@@ -114,25 +122,33 @@ class _Kind:
 
 def _parse(xml: str, fields: dict):
     """A wechatpy message, once the fields every callback carries are present and well formed."""
-    for name in ("ToUserName", "FromUserName", "MsgType"):
+    nested = [name for name, value in fields.items() if value is not None and not isinstance(value, str)]
+    if nested:                          # WeChat's messages are flat: an element inside a field is forged
+        raise Rejected(400, f"<{nested[0]}> holds elements or repeats")
+    for name in ("ToUserName", "FromUserName", "MsgType") + (("Event",) if _is_event(fields) else ()):
         if not isinstance(fields.get(name), str) or not fields[name].strip():
             raise Rejected(400, f"<{name}> missing")
     for name in ("CreateTime", "MsgId"):
-        if fields.get(name) is not None and not _DIGITS.match(str(fields[name])):
+        if fields.get(name) is not None and not _DIGITS.fullmatch(str(fields[name])):
             raise Rejected(400, f"<{name}> is not a number")
     return parse_message(xml)
+
+
+def _is_event(fields: dict) -> bool:
+    return isinstance(fields.get("MsgType"), str) and fields["MsgType"].strip().lower() == "event"
 
 
 async def _read_body(request: web.Request) -> bytes:
     """The body, refused with 400 past MAX_BODY without buffering more than that."""
     if (request.content_length or 0) > MAX_BODY:
         raise Rejected(400, "body too large")
-    body = bytearray()
-    async for chunk in request.content.iter_any():
-        body += chunk
-        if len(body) > MAX_BODY:
-            raise Rejected(400, "body too large")
-    return bytes(body)
+    try:
+        body = await request.read()     # read_deadline has it cached, in time; at most client_max_size
+    except web.HTTPRequestEntityTooLarge:
+        raise Rejected(400, "body too large") from None
+    if len(body) > MAX_BODY:
+        raise Rejected(400, "body too large")
+    return body
 
 
 def _refuse(request: web.Request, exc: Rejected) -> web.Response:

@@ -13,6 +13,7 @@ import logging
 import math
 from collections.abc import Awaitable, Callable
 
+from bot.observability import metrics
 from bot.state.store import Store
 
 log = logging.getLogger(__name__)
@@ -23,8 +24,11 @@ POLL = 0.05
 
 
 class Delivery:
-    def __init__(self, store: Store, deadline: float = 4.0, poll: float = POLL, lease: int | None = None):
+    def __init__(self, store: Store, deadline: float = 4.0, poll: float = POLL, lease: int | None = None,
+                 hold: int = HOLD):
         self._store, self._deadline, self._poll = store, deadline, poll
+        self._hold = hold         # at least the replay window: a replay accepted by time is recognised
+        self._late: set[str] = set()     # replies of ours past their deadline: they go by API
         # the claim outlives the deadline, by when a reply or LATE is stored; a claim left by a
         # process that died lapses, and a later retry produces the reply itself
         self._lease = lease or math.ceil(deadline) + 2
@@ -39,6 +43,7 @@ class Delivery:
         while True:
             stored = await self._store.get_result(name)
             if stored is not None:
+                metrics.DEDUP_HITS.inc()
                 return "" if stored == LATE else stored
             if await self._store.claim(name, self._lease):
                 return await self._produce(name, produce, send_late, until - loop.time())
@@ -51,27 +56,44 @@ class Delivery:
         job = asyncio.ensure_future(self._complete(name, produce, send_late))
         self._track(job)
         try:
-            await asyncio.wait_for(asyncio.shield(job), max(budget, 0))
+            text, went_late = await asyncio.wait_for(asyncio.shield(job), max(budget, 0))
         except TimeoutError:
+            self._late.add(name)          # before any await: the job, finishing later, sees it
             return await self._give_up(name)
-        stored = await self._store.get_result(name)
-        return "" if stored in (None, LATE) else stored
+        return "" if went_late else text
 
     async def _give_up(self, name: str) -> str:
-        """Past the deadline: mark the reply LATE unless it has just been stored, in which case use it."""
-        if await self._store.put_result(name, LATE, HOLD, only_new=True):
+        """Past the deadline: mark the reply LATE unless it has just been stored, in which case use it.
+        With Redis away (None) only this process knows, and its job sends the reply late."""
+        marked = await self._store.put_result(name, LATE, self._hold, only_new=True)
+        if marked or marked is None:
             return ""
         stored = await self._store.get_result(name)
         return "" if stored in (None, LATE) else stored
 
-    async def _complete(self, name: str, produce, send_late) -> None:
-        """Produce the reply and store it for retries, or, if a deadline has passed, send it by API."""
+    async def _complete(self, name: str, produce, send_late) -> tuple[str, bool]:
+        """Produce the reply and store it for retries, or, if a deadline has passed, send it by API.
+        (text, True) when it went (or was to go) by API."""
         try:
             text = await produce()
-            if not await self._store.put_result(name, text, HOLD, only_new=True) and text:
-                await send_late(text)
+            stored = await self._store.put_result(name, text, self._hold, only_new=True)
+            late = name in self._late if stored is None else not stored
+            if late and text:
+                await self._send_late(send_late, text)
+            return text, late
         except Exception:
             log.exception("wechat: a reply could not be produced or sent")
+            return "", True
+        finally:
+            self._late.discard(name)
+
+    @staticmethod
+    async def _send_late(send_late, text: str) -> None:
+        try:
+            await send_late(text)        # counts "sent" (or "dropped") itself
+        except Exception:
+            metrics.LATE_SENDS.labels("failed").inc()
+            raise
 
     def _track(self, task: asyncio.Task) -> None:
         self._jobs.add(task)      # keep a reference: the loop holds tasks only weakly

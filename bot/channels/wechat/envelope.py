@@ -22,6 +22,7 @@ from bot.settings import WeChatSettings
 _TIMESTAMP = re.compile(r"^[0-9]{1,12}$")
 _NONCE = re.compile(r"^[0-9A-Za-z_-]{1,64}$")    # it is echoed into the encrypted reply's XML
 _DECLARATION = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+_OTHER_ENCODING = re.compile(r"<\?xml[^>]*encoding\s*=\s*[\"'](?!utf-?8[\"'])", re.IGNORECASE)
 # Characters XML 1.0 forbids; one in an answer would make WeChat drop the whole reply.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -58,7 +59,7 @@ class Envelope:
     def check_query(self, query: Mapping[str, str]) -> None:
         """The `signature` WeChat puts on every callback, in every mode: 403 unless it holds."""
         timestamp, nonce = query.get("timestamp", ""), query.get("nonce", "")
-        if not (_TIMESTAMP.match(timestamp) and _NONCE.match(nonce)):
+        if not (_TIMESTAMP.fullmatch(timestamp) and _NONCE.fullmatch(nonce)):
             raise Rejected(403, "timestamp or nonce missing or malformed")
         if not _signed(query.get("signature"), self._token, timestamp, nonce):
             raise Rejected(403, "bad signature")
@@ -96,11 +97,21 @@ class Envelope:
 
 
 def _parse(body: bytes) -> dict:
-    """The <xml> root as a dict; 400 for a declaration, malformed XML or another root."""
+    """The <xml> root as a dict; 400 for a declaration, malformed XML or another root.
+
+    WeChat sends UTF-8. Anything else (UTF-16, UTF-32: NUL bytes, or not UTF-8 at all) is refused
+    before the DOCTYPE guard looks, since that guard reads UTF-8; expat then gets a str, whose
+    encoding it cannot be talked out of by an encoding="..." declaration."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Rejected(400, "the body is not UTF-8") from None
+    if "\x00" in text or _OTHER_ENCODING.search(text):
+        raise Rejected(400, "the body is not UTF-8")
     if _DECLARATION.search(body):
         raise Rejected(400, "DOCTYPE/ENTITY declarations are not accepted")
     try:
-        root = xmltodict.parse(body, disable_entities=True)
+        root = xmltodict.parse(text.removeprefix("\ufeff"), disable_entities=True)
     except Exception:  # noqa: BLE001  expat errors, bad encodings, entity use: all mean "malformed"
         raise Rejected(400, "malformed XML") from None
     if not isinstance(root, dict) or not isinstance(root.get("xml"), dict):

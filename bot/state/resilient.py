@@ -1,0 +1,271 @@
+"""Redis that degrades instead of failing: every call is bounded in time, and when Redis is slow or gone
+the citizen-facing state falls back to "nothing remembered" so the channels still answer, statelessly.
+
+- The client: short socket and connect timeouts (WeChat allows 5 s for a whole reply), no retries (a
+  retried write may apply twice), a health check before reusing an idle connection, a bounded pool.
+- `Breaker`: after a failure Redis is skipped for `cooldown` seconds (each call would otherwise wait out
+  its own timeout); the pool is emptied so no connection from before the fault is reused.
+- `ResilientStore`: the Store with each call guarded; its fallbacks are what a fresh visitor would see.
+- `ResilientLock`: a per-user lock whose expiry is an absolute time (SET PXAT), so a SET queued in a
+  stalled server and run after it has already expired; with Redis away the turn runs unlocked.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import secrets
+import time
+import unicodedata
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+from bot.observability import metrics
+from bot.observability.logs import pseudonym
+from bot.state.store import SESSION_TTL, Session, Store
+
+log = logging.getLogger(__name__)
+
+CLIENT_NAME = "citizen-bot"   # CLIENT SETNAME prefix: tells bot processes apart on a shared server
+CALL_TIMEOUT = 0.5          # seconds any one Redis call may take before the request goes on without it
+COOLDOWN = 1.0              # seconds Redis is skipped after a failure before it is tried again
+LOCK_TTL = 5.0              # a turn takes milliseconds; a lock left by a dead process lapses this soon
+LOCK_WAIT = 3.0             # queue this long behind the same user's other turns, then answer anyway
+POOL_SIZE = 64
+HEALTH_CHECK = 5            # seconds idle after which a pooled connection is PINGed before reuse
+DEGRADED = object()         # what a guarded call returns when Redis could not be asked
+FAULTS = (RedisError, OSError, TimeoutError)
+UNANSWERED_MEMORY = 7 * 24 * 3600   # the same question is logged once a week
+UNANSWERED_PER_USER = 20            # ... and one user adds at most this many a day
+_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+
+
+def client_options(call_timeout: float = CALL_TIMEOUT) -> dict:
+    """Keyword arguments for redis.asyncio clients that never wait longer than WeChat can."""
+    return dict(socket_timeout=call_timeout, socket_connect_timeout=call_timeout, retry=Retry(NoBackoff(), 0),
+                retry_on_timeout=False, health_check_interval=HEALTH_CHECK)
+
+
+def connect(url: str | None = None, unix_socket_path: str | None = None, name: str | None = None) -> Redis:
+    """A client with bounded calls and a bounded pool (waiting for a free connection is bounded too)."""
+    kwargs = client_options() | {"max_connections": POOL_SIZE, "timeout": CALL_TIMEOUT}
+    if name:
+        kwargs["client_name"] = name
+    if url:
+        pool = BlockingConnectionPool.from_url(url, **kwargs)
+    else:
+        from redis.asyncio.connection import UnixDomainSocketConnection
+        pool = BlockingConnectionPool(connection_class=UnixDomainSocketConnection, path=unix_socket_path, **kwargs)
+    return Redis(connection_pool=pool)
+
+
+class Breaker:
+    """This process's view of Redis: closed (use it) or open until `open_until` (skip it)."""
+
+    def __init__(self, cooldown: float = COOLDOWN, clock: Callable[[], float] = time.monotonic):
+        self.cooldown, self._clock = cooldown, clock
+        self.open_until = 0.0
+
+    @property
+    def is_open(self) -> bool:
+        return self._clock() < self.open_until
+
+    def trip(self) -> bool:
+        """Open the breaker; True if it was closed (the first failure of an outage)."""
+        was_closed = not self.is_open
+        self.open_until = self._clock() + self.cooldown
+        return was_closed
+
+
+class ResilientStore(Store):
+    """The Store, each call bounded and guarded; with Redis away, the answer is "nothing known"."""
+
+    def __init__(self, redis: Redis, prefix: str = "citizen-bot", session_ttl: int = SESSION_TTL,
+                 breaker: Breaker | None = None, call_timeout: float = CALL_TIMEOUT):
+        super().__init__(redis, prefix, session_ttl)
+        self.breaker = breaker or Breaker()
+        self._timeout = call_timeout
+
+    async def guarded(self, what: str, call: Callable[[], Awaitable[Any]]) -> Any:
+        """call() within the timeout, or DEGRADED (counted, and logged once per outage)."""
+        if self.breaker.is_open:
+            metrics.DEGRADED.labels(what).inc()
+            return DEGRADED
+        try:
+            return await asyncio.wait_for(call(), self._timeout + 0.1)
+        except FAULTS as exc:
+            metrics.REDIS_ERRORS.labels(type(exc).__name__).inc()
+            metrics.DEGRADED.labels(what).inc()
+            if self.breaker.trip():
+                log.warning("redis unavailable (%s: %s): answering without state for %.1fs",
+                            type(exc).__name__, exc, self.breaker.cooldown)
+                await self._drop_connections()
+            return DEGRADED
+
+    async def _drop_connections(self) -> None:
+        """Connections opened before the fault may hold unread replies: none is used again."""
+        try:
+            await self.redis.connection_pool.disconnect(inuse_connections=True)
+        except Exception:  # noqa: BLE001  closing a broken socket may fail in any way; it is gone either way
+            log.debug("redis: closing pooled connections failed", exc_info=True)
+
+    async def _or(self, what: str, call, fallback):
+        result = await self.guarded(what, call)
+        return fallback if result is DEGRADED else result
+
+    # -- sessions and history: forgotten while Redis is away ------------------------------------------
+    async def load_session(self, user_id: str) -> Session:
+        return await self._or("load_session", lambda: super(ResilientStore, self).load_session(user_id), Session())
+
+    async def save_session(self, user_id: str, session: Session) -> None:
+        await self._or("save_session", lambda: super(ResilientStore, self).save_session(user_id, session), None)
+
+    async def clear_session(self, user_id: str) -> None:
+        await self._or("clear_session", lambda: super(ResilientStore, self).clear_session(user_id), None)
+
+    async def log_unanswered(self, text: str, city: str | None, channel: str, kind: str,
+                             user: str | None = None) -> None:
+        """Log once per question (normalised) and at most UNANSWERED_PER_USER a day per user, so anonymous
+        traffic cannot push citizens' real questions out of the capped log."""
+        async def call():
+            if not await self.redis.set(self._key("unanswered-seen", _digest(_plain(text))), "1", nx=True,
+                                        ex=UNANSWERED_MEMORY):
+                return
+            if user is not None:
+                counter = self._key("unanswered-by", _digest(user))
+                async with self.redis.pipeline(transaction=True) as pipe:
+                    used, _ = await pipe.incr(counter).expire(counter, 24 * 3600).execute()
+                if used > UNANSWERED_PER_USER:
+                    return
+            await super(ResilientStore, self).log_unanswered(text, city, channel, kind)
+        await self._or("log_unanswered", call, None)
+
+    async def append_history(self, conversation: str, *entries: dict, keep: int = 100) -> None:
+        call = lambda: super(ResilientStore, self).append_history(conversation, *entries, keep=keep)  # noqa: E731
+        await self._or("append_history", call, None)
+
+    async def history(self, conversation: str) -> list[dict]:
+        return await self._or("history", lambda: super(ResilientStore, self).history(conversation), [])
+
+    async def clear_history(self, conversation: str) -> None:
+        await self._or("clear_history", lambda: super(ResilientStore, self).clear_history(conversation), None)
+
+    async def register_browser(self, browser_id: str) -> None:
+        await self._or("register_browser", lambda: super(ResilientStore, self).register_browser(browser_id), None)
+
+    async def browser_known(self, browser_id: str) -> bool:
+        # Unverifiable while Redis is away; harmless, since nothing stored can be read with it meanwhile.
+        return await self._or("browser_known", lambda: super(ResilientStore, self).browser_known(browser_id), True)
+
+    async def put_more(self, user_id: str, text: str, ttl: int = SESSION_TTL) -> None:
+        await self._or("put_more", lambda: super(ResilientStore, self).put_more(user_id, text, ttl), None)
+
+    async def pop_more(self, user_id: str) -> str | None:
+        return await self._or("pop_more", lambda: super(ResilientStore, self).pop_more(user_id), None)
+
+    # -- WeChat hand-off: with Redis away, every process answers what reaches it (no de-duplication) ---
+    async def claim(self, name: str, ttl: int) -> bool:
+        """Like Store.claim, but the expiry is absolute: a claim queued in a stalled server lapses on time."""
+        until = int((time.time() + ttl) * 1000)
+        call = lambda: self.redis.set(self._key("claim", name), "1", nx=True, pxat=until)  # noqa: E731
+        result = await self.guarded("claim", call)
+        if result is DEGRADED:
+            log.warning("redis unavailable: a message answered without de-duplication",
+                        extra={"message_key": pseudonym(name)})
+            return True
+        return bool(result)
+
+    async def put_result(self, name: str, value: str, ttl: int, only_new: bool = False) -> bool | None:
+        """True stored, False one was already stored, None unknown (Redis away)."""
+        result = await self.guarded("put_result", lambda: super(ResilientStore, self).put_result(
+            name, value, ttl, only_new))
+        return None if result is DEGRADED else result
+
+    async def get_result(self, name: str) -> str | None:
+        return await self._or("get_result", lambda: super(ResilientStore, self).get_result(name), None)
+
+    async def remember(self, name: str, value: str, ttl: int) -> str | None:
+        """Store `value` under `name` unless something is stored; the earlier value, or None if this is the
+        first (or Redis is away: fail open)."""
+        key = self._key("seen", name)
+
+        async def call():
+            if await self.redis.set(key, value, nx=True, ex=ttl):
+                return None
+            raw = await self.redis.get(key)
+            return raw.decode() if isinstance(raw, bytes) else raw
+        return await self._or("remember", call, None)
+
+    async def get_secret(self, name: str) -> str | None:
+        return await self._or("get_secret", lambda: super(ResilientStore, self).get_secret(name), None)
+
+    async def put_secret(self, name: str, value: str, ttl: int) -> None:
+        await self._or("put_secret", lambda: super(ResilientStore, self).put_secret(name, value, ttl), None)
+
+    # -- locks -----------------------------------------------------------------------------------------
+    def user_lock(self, user_id: str, timeout: float = LOCK_TTL):
+        return ResilientLock(self, self._key("lock", user_id), ttl=min(timeout, LOCK_TTL), wait=LOCK_WAIT)
+
+    def lock(self, name: str, timeout: float = 10.0):
+        return ResilientLock(self, self._key("joblock", name), ttl=timeout, wait=timeout)
+
+
+def _plain(text: str) -> str:
+    """The question without case, width, spacing or punctuation: "公交 多少钱？" == "公交多少钱"."""
+    return "".join(c for c in unicodedata.normalize("NFKC", text).casefold() if c.isalnum())
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+class ResilientLock:
+    """A Redis lock with an absolute expiry. `async with` waits up to `wait` and then goes on unlocked:
+    a citizen's answer matters more than the order of two of their own messages."""
+
+    def __init__(self, store: ResilientStore, key: str, ttl: float, wait: float):
+        self._store, self.key, self._ttl, self._wait = store, key, ttl, wait
+        self._token = secrets.token_hex(8)
+        self.held = False
+
+    async def _try(self) -> bool | None:
+        until = int((time.time() + self._ttl) * 1000)
+        call = lambda: self._store.redis.set(self.key, self._token, nx=True, pxat=until)  # noqa: E731
+        result = await self._store.guarded("lock", call)
+        return None if result is DEGRADED else bool(result)
+
+    async def acquire(self, blocking: bool = True, blocking_timeout: float | None = None) -> bool:
+        """True when held, or when Redis is away (nothing to serialise against); False when another
+        holder kept it past the wait."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + (self._wait if blocking_timeout is None else blocking_timeout)
+        while True:
+            got = await self._try()
+            if got is None:
+                return True
+            if got:
+                self.held = True
+                return True
+            if not blocking or loop.time() >= until:
+                return False
+            await asyncio.sleep(0.01 + secrets.randbelow(20) / 1000)
+
+    async def release(self) -> None:
+        if self.held:
+            self.held = False
+            await self._store.guarded("unlock", lambda: self._store.redis.eval(_RELEASE, 1, self.key, self._token))
+
+    async def __aenter__(self) -> ResilientLock:
+        if not await self.acquire():
+            metrics.DEGRADED.labels("lock_wait").inc()
+            log.warning("a user's lock still held after %.1fs: answering without it", self._wait,
+                        extra={"lock": pseudonym(self.key)})
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.release()

@@ -1,0 +1,84 @@
+"""Anonymous traffic cannot grow Redis without bound, and nothing it writes could ever be kept instead of
+staff data: Redis evicts only keys with a TTL (volatile-lru), and every key a citizen-facing route
+writes has one (the one exception, the unanswered log, is capped in length and deduplicated)."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot.app import create_app
+from bot.channels.web import page as webpage
+from bot.state.embedded import EmbeddedRedis
+from bot.state.limits import Limit
+from bot.state.store import UNANSWERED_MAX, Store
+
+from . import wechat_fixtures
+
+wechat, fake_api = wechat_fixtures.wechat, wechat_fixtures.fake_api     # fixtures
+BOUNDED_BY_LENGTH = {"citizen-bot:unanswered": UNANSWERED_MAX}
+
+
+async def assert_every_key_expires(redis):
+    keys = [k.decode() for k in await redis.keys("*")]
+    assert keys
+    for key in keys:
+        if key in BOUNDED_BY_LENGTH:
+            assert await redis.llen(key) <= BOUNDED_BY_LENGTH[key]
+        else:
+            assert await redis.pttl(key) > 0, f"{key} never expires"
+
+
+async def test_every_key_the_citizen_routes_write_has_a_ttl(wechat, redis):
+    h = await wechat("safe")
+    http = h.sim.http
+    base = h.sim.url.removesuffix("/wechat")
+    origin = {"Origin": base}
+    # the chat API: an answer, a clarification, a follow-up, an unanswerable question, a rate-limited user
+    for text in ("平泉坐公交车要多少钱", "老旧小区改造进展怎么样", "定州", "火星移民签证怎么办理") + ("你好",) * 22:
+        await http.post(base + "/api/chat", json={"user_id": "keys-1", "text": text})
+    # the web chat: history without and with a cookie, questions, a reset
+    await http.get(base + "/api/web/history")
+    async with http.post(base + "/api/web/chat", json={"text": "宁德社保卡怎么办"}, headers=origin) as resp:
+        browser = resp.cookies[webpage.COOKIE].value
+    cookie = {"Cookie": f"{webpage.COOKIE}={browser}"}
+    await http.post(base + "/api/web/chat", json={"text": "火星上有公交吗"}, headers={**cookie, **origin})
+    await http.get(base + "/api/web/history", headers=cookie)
+    await http.post(base + "/api/web/reset", headers={**cookie, **origin})
+    await http.post(base + "/api/web/chat", json={"text": "寿光大病保险起付线多少"}, headers={**cookie, **origin})
+    # WeChat: a question, a long answer's remainder, a location, a subscription, a replay
+    for fields in (h.sim.text("平泉坐公交车要多少钱", user="oKeys"), h.sim.text("继续", user="oKeys"),
+                   h.sim.location_event(41.0, 118.7, user="oKeys"), h.sim.event("subscribe", user="oKeys"),
+                   h.sim.text("火星移民签证怎么办理", user="oKeys")):
+        assert (await h.sim.post(fields)).status == 200
+    await assert_every_key_expires(redis)
+
+
+async def test_cookieless_history_gets_write_nothing(client, redis):
+    for _ in range(50):
+        resp = await client.get("/api/web/history")
+        assert resp.status == 200
+        resp = await client.get("/api/web/history", headers={"Cookie": f"{webpage.COOKIE}={'Z' * 32}"})
+        assert resp.status == 200
+    assert await redis.dbsize() == 0
+
+
+async def test_anonymous_traffic_cannot_flush_the_unanswered_log(aiohttp_client, settings, redis):
+    roomy = replace(settings, rate_limits={"chat-user": Limit(1000, 60), "chat-address": Limit(1000, 60)})
+    client = await aiohttp_client(create_app(roomy, redis=redis))
+    await client.post("/api/chat", json={"user_id": "citizen", "text": "火星移民签证怎么办理"})
+    for i in range(60):                                   # one user, many different questions
+        await client.post("/api/chat", json={"user_id": "flooder", "text": f"乱码问题第{i}号 xyz{i}"})
+    for i in range(30):                                   # many users, one question in different dress
+        await client.post("/api/chat", json={"user_id": f"bot-{i}", "text": ["月球 护照？", "月球护照", "月球　护照!"][i % 3]})
+    logged = [e["text"] for e in await Store(redis).unanswered(limit=1000)]
+    assert "火星移民签证怎么办理" in logged
+    assert sum(t.startswith("乱码问题") for t in logged) <= 20
+    assert sum("月球" in t for t in logged) == 1
+
+
+def test_redis_may_evict_only_keys_with_a_ttl(tmp_path):
+    from bot.settings import ROOT
+    deploy = (ROOT / "deploy" / "redis.conf").read_text(encoding="utf-8")
+    embedded = EmbeddedRedis(tmp_path)._write_config().read_text(encoding="utf-8")
+    for conf in (deploy, embedded):
+        assert "maxmemory-policy volatile-lru" in conf
+        assert any(line.startswith("maxmemory ") for line in conf.splitlines())
