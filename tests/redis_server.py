@@ -70,3 +70,12 @@ class RedisServer:
         self.process.terminate()
         self.process.wait(10)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+STAFF_KEYS = (b":kb:", b":admin:")
+
+
+async def citizen_keys(redis) -> list[bytes]:
+    """Every key but staff data (knowledge versions, drafts, accounts, audit), which the app writes at
+    start-up and which never expires: what a citizen-facing request may have written."""
+    return [k for k in await redis.keys("*") if not any(s in k for s in STAFF_KEYS)]

@@ -13,8 +13,8 @@ import time
 import aiohttp
 import pytest
 
+from bot.knowledge.load import load
 from bot.settings import ROOT
-from bot.understanding.brain import build_brain
 
 from .faults import PATIENCE, duplicates, stream, wechat_message
 from .served import Served
@@ -27,7 +27,7 @@ FLOOD = 60
 def expensive_questions(n: int) -> list[str]:
     """500 characters of real example questions run together: the matcher's worst honest case."""
     rng = random.Random(9)
-    examples = [e for t in build_brain(ROOT).knowledge.topics for e in t.examples]
+    examples = [e for t in load(ROOT).topics for e in t.examples]
     return ["".join(rng.choice(examples) for _ in range(80))[:500] for _ in range(n)]
 
 

@@ -8,6 +8,7 @@ import pytest
 from bot.state.store import Store
 
 from . import wechat_fixtures
+from .redis_server import citizen_keys
 from .wechat_sim import sign
 
 wechat, fake_api = wechat_fixtures.wechat, wechat_fixtures.fake_api     # fixtures
@@ -25,7 +26,7 @@ async def test_timestamps_outside_the_window_are_403(wechat, redis, when):
     fields = h.sim.text(UNANSWERABLE)
     answer = await h.sim.post(fields, query=signed_at(h.sim, int(when())))
     assert answer.status == 403
-    assert await redis.dbsize() == 0
+    assert await citizen_keys(redis) == []
 
 
 async def test_url_verification_with_an_old_timestamp_is_403(wechat):

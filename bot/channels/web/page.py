@@ -172,7 +172,7 @@ async def history(request: web.Request) -> web.Response:
     cookie-less GETs cannot fill Redis. The first question issues the cookie."""
     browser = await known_browser(request)
     if browser is None:
-        return web.json_response({"messages": [], "starters": list(request.app[PAGE].starters)})
+        return web.json_response({"messages": [], "starters": list(request.app[STARTER_CACHE].of(request.app))})
     messages = await request.app[keys.STORE].history(conversation(browser))
     return respond(request, browser, {"messages": messages, "starters": list(request.app[STARTER_CACHE].of(request.app))})
 
@@ -192,7 +192,7 @@ async def reset(request: web.Request) -> web.Response:
         return error(403, "请求来源不符：请在聊天页面上操作")
     browser = await known_browser(request)
     if browser is None:                   # nothing to forget, and nothing to write
-        return web.json_response({"ok": True, "starters": list(request.app[PAGE].starters)})
+        return web.json_response({"ok": True, "starters": list(request.app[STARTER_CACHE].of(request.app))})
     user = conversation(browser)
     await request.app[keys.DIALOGUE].reset(user)
     await request.app[keys.STORE].clear_history(user)
