@@ -32,6 +32,11 @@ class Settings:
     key_prefix: str = "citizen-bot"
     wechat: WeChatSettings | None = None
     extra: dict = field(default_factory=dict)
+    # The key of the HMAC that citizens' ids are stored under (inbox, question log). Unset: one is made
+    # on first start and kept in Redis (`{prefix}:secret:user-hash`, no TTL); set it to keep ids apart
+    # from whoever can read Redis.
+    user_hash_secret: str = ""
+    feedback_hint: bool = True            # WeChat answers end with "回复 1 表示有帮助，2 表示没帮助"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -41,7 +46,9 @@ class Settings:
                    redis_url=env.get("REDIS_URL") or None,
                    session_ttl=_int(env, "SESSION_TTL", 30 * 60),
                    key_prefix=env.get("REDIS_PREFIX", "citizen-bot"),
-                   wechat=_wechat(env))
+                   wechat=_wechat(env),
+                   user_hash_secret=env.get("USER_HASH_SECRET", ""),
+                   feedback_hint=_flag(env, "FEEDBACK_HINT", True))
 
 
 def _int(env: dict, name: str, default: int) -> int:
@@ -52,6 +59,15 @@ def _int(env: dict, name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def _flag(env: dict, name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+        raise SettingsError(f"{name} must be true or false, got {raw!r}")
+    return raw in ("1", "true", "yes", "on")
 
 
 def _wechat(env: dict) -> WeChatSettings | None:

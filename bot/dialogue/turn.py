@@ -18,6 +18,7 @@ from bot.understanding.text import normalize
 from bot.understanding.understand import Understood, understand
 
 if TYPE_CHECKING:
+    from bot.dialogue.record import Recorder
     from bot.understanding.holder import BrainHolder
 
 MAX_INPUT = 500          # characters of a message that are read; the rest of a pasted essay is ignored
@@ -36,9 +37,10 @@ class Dialogue:
     """`brain` is a Brain, or a holder whose `.brain` is the live one: each turn takes the Brain once, at
     its start, so a turn in flight finishes on the Brain it began with while a new version swaps in."""
 
-    def __init__(self, brain: Brain | BrainHolder, store: Store | None):
+    def __init__(self, brain: Brain | BrainHolder, store: Store | None, recorder: Recorder | None = None):
         self._source = brain
         self._store = store
+        self.recorder = recorder       # the question log and the missed-questions inbox (record.py)
 
     @property
     def brain(self) -> Brain:
@@ -49,8 +51,8 @@ class Dialogue:
             session = await self._store.load_session(inbound.user_id)
             reply, session = self.turn(inbound.text, session, inbound.city_hint)
             await self._store.save_session(inbound.user_id, session)
-        if reply.kind in ("fallback", "refuse", "excerpt"):
-            await self._store.log_unanswered(inbound.text[:MAX_INPUT], reply.city, inbound.channel, reply.kind)
+        if self.recorder:
+            await self.recorder.record(inbound, reply, MAX_INPUT)
         return reply
 
     async def remember_city(self, user_id: str, city: str) -> None:

@@ -1,4 +1,6 @@
-"""Redis-backed state: sessions, per-user locks, message de-duplication, the log of unanswered questions.
+"""Redis-backed state: sessions, per-user locks, message de-duplication, conversation history.
+
+(Questions the bot missed go to the inbox, bot/state/inbox.py, through bot/dialogue/record.py.)
 
 One small interface over a client passed in; every key is built in `_key`, every session has a TTL.
 """
@@ -11,7 +13,6 @@ from dataclasses import asdict, dataclass, replace
 from redis.asyncio import Redis
 
 SESSION_TTL = 30 * 60
-UNANSWERED_MAX = 10_000
 
 
 @dataclass(frozen=True)
@@ -55,16 +56,6 @@ class Store:
     def user_lock(self, user_id: str, timeout: float = 10.0):
         """Serialises one user's turns across processes, so a session is read after the lock is taken."""
         return self.redis.lock(self._key("lock", user_id), timeout=timeout, blocking_timeout=timeout)
-
-    async def log_unanswered(self, text: str, city: str | None, channel: str, kind: str) -> None:
-        entry = json.dumps({"text": text, "city": city, "channel": channel, "kind": kind, "at": time.time()},
-                           ensure_ascii=False)
-        key = self._key("unanswered")
-        async with self.redis.pipeline(transaction=True) as pipe:
-            await pipe.lpush(key, entry).ltrim(key, 0, UNANSWERED_MAX - 1).execute()
-
-    async def unanswered(self, limit: int = 100) -> list[dict]:
-        return [json.loads(e) for e in await self.redis.lrange(self._key("unanswered"), 0, limit - 1)]
 
     async def append_history(self, conversation: str, *entries: dict, keep: int = 100) -> None:
         """Remember a conversation's messages (the web page shows them again after a reload)."""
