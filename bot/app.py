@@ -91,6 +91,8 @@ async def open_versions(settings: Settings):
 def create_app(settings: Settings, redis: Redis | None = None, brains: BrainCache | None = None) -> web.Application:
     """The whole service on one port. Pass `redis` to share a client (tests); else one is opened.
     Pass `brains` to share built Brains between apps (tests)."""
+    from bot.admin import api as admin_api
+    from bot.admin import pages as admin_pages
     from bot.channels.web import api as web_channel
 
     app = web.Application(client_max_size=MAX_BODY, middlewares=[web_channel.json_errors])
@@ -101,10 +103,13 @@ def create_app(settings: Settings, redis: Redis | None = None, brains: BrainCach
             app[keys.VERSIONS], app[keys.BRAIN] = holder.versions, holder
             app[keys.RECORDER] = await make_recorder(settings, client, holder)
             app[keys.DIALOGUE], app[keys.STORE] = make_dialogue(settings, client, holder, app[keys.RECORDER])
+            admin_api.start(app, settings, client)
             yield
 
     app.cleanup_ctx.append(lifecycle)
     web_channel.setup(app)
+    admin_api.setup(app)              # /api/admin/
+    admin_pages.setup(app)            # the staff console at /admin/, a static page over that API
     if settings.wechat:
         from bot.channels.wechat import callback as wechat
         wechat.setup(app, settings.wechat)

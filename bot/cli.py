@@ -1,4 +1,4 @@
-"""citizen-bot serve|ask|chat|check|eval|kb — see `citizen-bot COMMAND --help`."""
+"""citizen-bot serve|ask|chat|check|eval|kb|user — see `citizen-bot COMMAND --help`."""
 from __future__ import annotations
 
 import argparse
@@ -11,6 +11,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.admin import cli_user as user_cli
 from bot.knowledge import check as validation
 from bot.knowledge import cli_kb as kb_cli
 from bot.knowledge import load as knowledge
@@ -116,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.set_defaults(func=lambda a: asyncio.run(_eval(a)))
     kb_cli.add_parser(sub)
     sub.choices["kb"].set_defaults(func=lambda a: asyncio.run(_kb(a)))
+    user_cli.add_parser(sub, _settings)
     serve = sub.add_parser("serve", help="serve the chat API, web chat and WeChat callback")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)

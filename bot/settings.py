@@ -24,6 +24,22 @@ class WeChatSettings:
 
 
 @dataclass(frozen=True)
+class AdminSettings:
+    """The staff console's security knobs. Durations are seconds; tests shorten them instead of sleeping."""
+    secure_cookies: bool = False          # ADMIN_SECURE_COOKIES: set behind HTTPS (the deploy's nginx)
+    trust_proxy: bool = False             # ADMIN_TRUST_PROXY: take the address from our proxy's X-Forwarded-For
+    idle_timeout: float = 30 * 60
+    absolute_timeout: float = 12 * 3600
+    lockout_failures: int = 5             # failed logins of one account ...
+    lockout_seconds: float = 15 * 60      # ... lock it this long
+    address_failures: int = 20            # failed logins from one address within address_window ...
+    address_window: float = 15 * 60       # ... refuse further attempts from it until the window ends
+    hash_time_cost: int = 3               # Argon2id parameters; changing them rehashes at the next login
+    hash_memory_kib: int = 64 * 1024
+    hash_parallelism: int = 4
+
+
+@dataclass(frozen=True)
 class Settings:
     knowledge_root: Path = ROOT
     data_dir: Path = ROOT / "data"
@@ -31,12 +47,17 @@ class Settings:
     session_ttl: int = 30 * 60
     key_prefix: str = "citizen-bot"
     wechat: WeChatSettings | None = None
+    admin: AdminSettings = AdminSettings()
     extra: dict = field(default_factory=dict)
     # The key of the HMAC that citizens' ids are stored under (inbox, question log). Unset: one is made
     # on first start and kept in Redis (`{prefix}:secret:user-hash`, no TTL); set it to keep ids apart
     # from whoever can read Redis.
     user_hash_secret: str = ""
     feedback_hint: bool = True            # WeChat answers end with "回复 1 表示有帮助，2 表示没帮助"
+
+    @property
+    def admin_secure_cookies(self) -> bool:
+        return self.admin.secure_cookies
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -47,8 +68,9 @@ class Settings:
                    session_ttl=_int(env, "SESSION_TTL", 30 * 60),
                    key_prefix=env.get("REDIS_PREFIX", "citizen-bot"),
                    wechat=_wechat(env),
+                   admin=_admin(env),
                    user_hash_secret=env.get("USER_HASH_SECRET", ""),
-                   feedback_hint=_flag(env, "FEEDBACK_HINT", True))
+                   feedback_hint=_flag({"FEEDBACK_HINT": "1", **env}, "FEEDBACK_HINT"))
 
 
 def _int(env: dict, name: str, default: int) -> int:
@@ -61,13 +83,18 @@ def _int(env: dict, name: str, default: int) -> int:
         raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
 
 
-def _flag(env: dict, name: str, default: bool) -> bool:
+def _flag(env: dict, name: str) -> bool:
     raw = (env.get(name) or "").strip().lower()
-    if not raw:
-        return default
-    if raw not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
-        raise SettingsError(f"{name} must be true or false, got {raw!r}")
-    return raw in ("1", "true", "yes", "on")
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise SettingsError(f"{name} must be 1 or 0, got {raw!r}")
+
+
+def _admin(env: dict) -> AdminSettings:
+    return AdminSettings(secure_cookies=_flag(env, "ADMIN_SECURE_COOKIES"),
+                         trust_proxy=_flag(env, "ADMIN_TRUST_PROXY"))
 
 
 def _wechat(env: dict) -> WeChatSettings | None:

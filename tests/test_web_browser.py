@@ -10,70 +10,33 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-from aiohttp import web
 
 from bot.app import create_app
 from bot.settings import ROOT
 
+from .browser_support import browser_context, new_page, serving
+
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,
          "has_touch": True, "locale": "zh-CN"}
 SCREENSHOT = ROOT / "docs" / "screenshot-web.png"
-TIMEOUT_MS = 15_000
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
-
-
-def require_browser() -> None:
-    """Skip on a developer machine without a browser; in CI, fail loudly instead."""
-    try:
-        import playwright.async_api  # noqa: F401
-        missing = None if Path(CHROMIUM).exists() else f"Chromium not found at {CHROMIUM}"
-    except ImportError:
-        missing = "Playwright for Python is not installed (pip install -e '.[test]')"
-    if missing and in_ci():
-        pytest.fail(f"{missing}: CI must run the browser test (apt-get install chromium)", pytrace=False)
-    if missing:
-        pytest.skip(missing)
 
 
 @pytest.fixture
 async def site(settings, redis):
     """The real app on a free loopback port."""
-    runner = web.AppRunner(create_app(settings, redis=redis))
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    host, port = runner.addresses[0][:2]
-    yield f"http://{host}:{port}"
-    await runner.cleanup()
+    async with serving(create_app(settings, redis=redis)) as url:
+        yield url
 
 
 @pytest.fixture
 async def phone(site):
     """A page in a phone-sized Chromium tab; collects script errors so the test can insist on none."""
-    require_browser()
-    from playwright.async_api import async_playwright
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            context = await browser.new_context(**PHONE)
-            context.set_default_timeout(TIMEOUT_MS)
-            page = await context.new_page()
-            page.errors = []
-            page.on("pageerror", lambda exc: page.errors.append(str(exc)))
-            page.on("console", lambda msg: msg.type == "error" and page.errors.append(msg.text))
-            yield page
-        finally:
-            await browser.close()
+    async with browser_context(**PHONE) as context:
+        yield await new_page(context)
 
 
 def bot_messages(page):

@@ -77,6 +77,7 @@ function showErrors(form, err) {
   const general = $(".form-error", form);
   if (general) general.textContent = err ? err.message : "";
   if (!err) return;
+  $("#toast").className = "toast";          // an earlier "saved" must not stand beside a refusal
   const unplaced = [];
   for (const e of err.body.errors || []) {
     const box = form.querySelector(`[data-field="${CSS.escape(e.field || "")}"]`);
@@ -119,6 +120,7 @@ function main(title, ...content) {
 async function route() {
   if (!state.me) return;
   if (state.me.must_change_password) return renderForcedPassword();
+  if (state.me.totp_setup_required) return renderAccount("您的角色要求开启双因素认证，开启后才能使用其他功能。");
   const [name, arg] = decodeURIComponent(location.hash.slice(1)).split("/");
   const allowed = views();
   const view = allowed.find((v) => v.id === name) || allowed[0];
@@ -153,11 +155,12 @@ function showLogin(message) {
     try {
       const body = {username: user.value.trim(), password: pass.value};
       if (totp.value.trim()) body.totp = totp.value.trim();
-      const r = await api("POST", "login", body);
-      state.csrf = r.csrf_token;
-      sessionStorage.setItem("csrf", state.csrf);
+      remember(await api("POST", "login", body));
       await loadMe();
-    } catch (e) { showErrors(form, e); }
+    } catch (e) {
+      showErrors(form, e);
+      if (e.body.totp_required) totp.focus();
+    }
   });
   main("登录", form);
   user.focus();
@@ -165,10 +168,14 @@ function showLogin(message) {
 
 async function loadMe() {
   try {
-    state.me = await api("GET", "me");
-    if (state.me.csrf_token) { state.csrf = state.me.csrf_token; sessionStorage.setItem("csrf", state.csrf); }
+    state.me = remember(await api("GET", "me"));
     shell();
   } catch (e) { showLogin(e.status === 401 ? "" : e.message); }
+}
+
+function remember(session) {
+  if (session && session.csrf_token) { state.csrf = session.csrf_token; sessionStorage.setItem("csrf", state.csrf); }
+  return session;
 }
 
 function passwordForm(onDone, intro) {
@@ -183,7 +190,8 @@ function passwordForm(onDone, intro) {
     ev.preventDefault();
     if (neu.value !== again.value) return showErrors(form, new ApiError(422, {error: "两次输入的新密码不一致", errors: [{field: "again", message: "两次输入不一致"}]}));
     try {
-      await api("POST", "password", {old: old.value, new: neu.value});
+      const r = await api("POST", "password", {old: old.value, new: neu.value});
+      remember(r);                       // a password change starts a fresh session with a fresh token
       toast("密码已修改");
       onDone();
     } catch (e) { showErrors(form, e); }
@@ -586,8 +594,8 @@ function brief(v) {
 }
 
 /* ---------- own account ---------- */
-async function renderAccount() {
-  const parts = [h("h3", {}, "修改密码"), passwordForm(() => {})];
+async function renderAccount(notice) {
+  const parts = [notice ? h("p", {class: "notice"}, notice) : null, h("h3", {}, "修改密码"), passwordForm(() => {})];
   const totpBox = h("section", {class: "card narrow"}, h("h3", {}, "双因素认证（TOTP）"));
   if (state.me.totp_enabled) {
     totpBox.append(h("p", {}, "已开启。登录时需要输入手机验证器上的6位动态码。"));
