@@ -184,6 +184,10 @@ class Versions:
 
     # ---------------------------------------------------------------------------------------- draft
 
+    async def draft_body(self) -> dict:
+        """The draft as stored (topics, headers, base, edits): the live version's copy when none."""
+        return await self._draft_body()
+
     async def _draft_body(self) -> dict:
         raw = await self.redis.get(self._key("draft"))
         if raw:
@@ -218,6 +222,21 @@ class Versions:
         if shape:
             return [shape_error(p) for p in shape]
         return await self._edit(lambda draft: _put(draft, raw, create), actor, raw["id"], checked=True)
+
+    async def save_topics(self, raws: list[dict], actor: str) -> list[FieldError]:
+        """Save several topics (new or changed, by id) in one write of the draft, all or none: each must
+        pass the checks of `citizen-bot check` that concern it (an import; see bot/knowledge/transfer.py)."""
+        def change(draft: dict) -> list[FieldError]:
+            at = {t["id"]: i for i, t in enumerate(draft["topics"])}
+            for raw in raws:
+                if raw["id"] in at:
+                    draft["topics"][at[raw["id"]]] = raw
+                else:
+                    draft["topics"].append(raw)
+                draft["edits"] = {**draft.get("edits", {}), raw["id"]: {"actor": actor, "at": time.time()}}
+            kn = knowledge_from(self.seeds, draft)
+            return [field_error(f, _text_of(kn, r["id"])) for r in raws for f in check.findings_for(kn, r["id"])]
+        return await self._edit(change, actor, raws[0]["id"]) if raws else []
 
     async def retire_topic(self, topic_id: str, actor: str) -> bool:
         """Remove a topic from the draft, and from the `related` lists that point at it."""
