@@ -59,8 +59,9 @@ class Recorder:
     def missed(self, text: str, kind: str, channel: str, city: str | None, user: str) -> Missed:
         brain = self._brain()
         norm = normalize(text)
-        focus = understand(text, brain.gazetteer, brain.spelling).asked or norm
-        return Missed(text=text, norm=norm, focus=focus, kind=kind, channel=channel, city=city, user=user)
+        u = understand(text, brain.gazetteer, brain.spelling)
+        return Missed(text=text, norm=norm, focus=u.asked or norm, kind=kind, channel=channel,
+                      city=city or u.city, user=user)
 
     async def offer(self, inbound: Inbound, reply: Reply) -> str | None:
         """An id the citizen rates this answer with, or None when it is not an answer."""

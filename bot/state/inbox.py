@@ -62,9 +62,10 @@ def _sha(text: str) -> str:
 
 
 class Inbox:
-    def __init__(self, redis: Redis, prefix: str):
+    def __init__(self, redis: Redis, prefix: str, max_groups: int = MAX_GROUPS):
         self.redis = redis
         self._prefix = f"{prefix}:inbox"
+        self.max_groups = max_groups
 
     def _key(self, *parts: str) -> str:
         return ":".join((self._prefix, *parts))
@@ -118,10 +119,10 @@ class Inbox:
             await pipe.execute()
 
     async def _trim(self, now: float) -> None:
-        """Drop groups unseen for KEEP seconds, then the longest unseen beyond MAX_GROUPS."""
+        """Drop groups unseen for KEEP seconds, then the longest unseen beyond `max_groups`."""
         index = self._key("index")
         old = await self.redis.zrangebyscore(index, 0, now - KEEP)
-        extra = max(0, await self.redis.zcard(index) - len(old) - MAX_GROUPS)
+        extra = max(0, await self.redis.zcard(index) - len(old) - self.max_groups)
         if extra:
             old += await self.redis.zrange(index, len(old), len(old) + extra - 1)
         for gid in old:
