@@ -223,7 +223,9 @@ def _ground(reports, groups, made: list[dict], topics: list[dict], draft: dict, 
     titles = {t["id"]: t["title"] for t in made}
     for topic_id, title in titles.items():
         members = groups.get(title, [])
-        rows = {rep.city: rep for rep, _ in members}
+        rows: dict[str, RowReport] = {}
+        for rep, _ in members:
+            rows.setdefault(rep.city, rep)          # a repeated city's answer is the first row's
         first = members[0][0] if members else None
         topic = kn.topic(topic_id)
         for f in check.findings_for(kn, topic_id):
