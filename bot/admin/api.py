@@ -10,7 +10,7 @@ from datetime import date
 from aiohttp import web
 from redis.asyncio import Redis
 
-from bot.admin import account, dashboard, faq, inbox, knowledge, people
+from bot.admin import account, briefings, dashboard, faq, inbox, knowledge, people
 from bot.admin.audit import MAX_ENTRIES, to_csv
 from bot.admin.context import STAFF, actor, reply, staff, staff_for
 from bot.admin.guard import guard
@@ -81,6 +81,7 @@ def setup(app: web.Application) -> None:
     inbox.routes(r, A)
     dashboard.routes(r, A)
     faq.routes(r, A)
+    briefings.routes(r, A)
 
 
 def _knowledge_routes(r: web.UrlDispatcher) -> None:

@@ -68,6 +68,9 @@ TABLE: dict[tuple[str, str], frozenset[str]] = {
     ("GET", f"{A}/faq/export"): READERS,
     ("POST", f"{A}/faq/preview"): EDITORS,
     ("POST", f"{A}/faq/import"): EDITORS,
+    ("POST", f"{A}/briefings"): EDITORS,
+    ("GET", f"{A}/briefings/{{file}}/candidates"): READERS,
+    ("POST", f"{A}/briefings/{{file}}/answer"): EDITORS,
     # knowledge: what citizens see
     ("POST", f"{A}/publish"): PUBLISHERS,
     ("POST", f"{A}/rollback"): PUBLISHERS,
