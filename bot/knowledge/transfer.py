@@ -3,7 +3,7 @@
 How a row maps to a topic (also in docs/staff-inbox.md):
 - 标准问题 is the topic's title. Rows with the same 标准问题 are one topic, one row per city.
 - The topic is found in the draft by its title. A title not in the draft is a new topic; its id is made
-  from the title's pinyin (城乡公交票价 -> chengxiang-gongjiao-piaojia style, per syllable), with -2, -3 …
+  from the title's pinyin, syllables joined by hyphens (城乡公交票价 -> cheng-xiang-gong-jiao-piao-jia), with -2, -3 …
   when taken.
 - 相似问题 and 分类 are the topic's; every row of the topic repeats them (a differing non-empty value is
   an error). 城市, 答案, 原文引用, 来源文件 and 截至日期 are that city's answer; a blank 来源文件 means the
