@@ -7,7 +7,6 @@ One small interface over a client passed in; every key is built in `_key`, every
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import asdict, dataclass, replace
 
 from redis.asyncio import Redis
