@@ -9,10 +9,12 @@ const OUTCOME_NAMES = {answered: "已回答", clarified: "反问城市", refused
 const COLORS = ["#1c5aa8", "#2e9d5b", "#e0a100", "#c2410c", "#7c3aed", "#0891b2"];
 
 VIEWS.splice(1, 0,
-  {id: "inbox", label: "未解决问题", roles: ["viewer", "editor", "publisher", "admin", "auditor"], render: renderInbox},
+  {id: "inbox", label: "未解决问题", roles: ["viewer", "editor", "publisher"], render: renderInbox},
   {id: "dashboard", label: "数据看板", roles: ["viewer", "editor", "publisher"], render: renderDashboard},
   {id: "transfer", label: "导入导出", roles: ["viewer", "editor", "publisher"], render: renderTransfer},
   {id: "briefings", label: "新增简报", roles: ["viewer", "editor", "publisher"], render: renderBriefings});
+// the admin and the auditor may read the inbox too, after their own pages (their first page stays theirs)
+VIEWS.splice(VIEWS.length - 1, 0, {id: "inbox", label: "未解决问题", roles: ["admin", "auditor"], render: renderInbox});
 
 const CHANNEL_NAMES = {web: "网页", wechat: "公众号", api: "接口"};
 const tally = (o) => Object.entries(o || {}).map(([k, n]) => `${KIND_NAMES[k] || CHANNEL_NAMES[k] || k} ${n}`).join("，");
