@@ -14,6 +14,7 @@ go first). Users are stored only as keyed hashes (see bot.state.identity).
 Keys, all under `{prefix}:inbox:` (a key space of its own, never shared with staff data that must not
 expire):
   inbox:index        ZSET  group id -> last seen (epoch seconds)
+  inbox:counts       ZSET  group id -> questions counted (the list's order)
   inbox:focus        HASH  group id -> focus (for the similarity scan)
   inbox:texts        HASH  sha1(normalised text)[:16] -> group id (de-duplication)
   inbox:g:{id}       HASH  focus, status, reason, topic, actor, first, last, count, channels, cities, kinds
@@ -66,6 +67,8 @@ class Inbox:
         self.redis = redis
         self._prefix = f"{prefix}:inbox"
         self.max_groups = max_groups
+        # the foci, cached: re-read only when the inbox's number of groups changed behind our back
+        self._foci: dict[str, str] = {}
 
     def _key(self, *parts: str) -> str:
         return ":".join((self._prefix, *parts))
@@ -88,9 +91,15 @@ class Inbox:
         known = await self.redis.hget(self._key("texts"), _sha(m.norm))
         if known:
             return known.decode()
-        foci = {k.decode(): v.decode() for k, v in (await self.redis.hgetall(self._key("focus"))).items()}
+        foci = await self._cached_foci()
         best = process.extractOne(m.focus, foci, scorer=fuzz.ratio, score_cutoff=SIMILAR) if foci else None
         return best[2] if best else _sha(m.focus)
+
+    async def _cached_foci(self) -> dict[str, str]:
+        if await self.redis.hlen(self._key("focus")) != len(self._foci):
+            raw = await self.redis.hgetall(self._key("focus"))
+            self._foci = {k.decode(): v.decode() for k, v in raw.items()}
+        return self._foci
 
     async def _count(self, gid: str, m: Missed, at: float) -> None:
         g, q, u = self._key("g", gid), self._key("q", gid), self._key("u", gid)
@@ -105,12 +114,14 @@ class Inbox:
             if fresh:
                 pipe.hset(g, mapping={"focus": m.focus, "status": "new", "first": repr(at), "count": 0})
                 pipe.hset(self._key("focus"), gid, m.focus)
+                self._foci[gid] = m.focus
             if wordings < WORDINGS or await self.redis.hexists(q, m.text):
                 pipe.hincrby(q, m.text, 1)
                 pipe.hset(self._key("texts"), _sha(m.norm), gid)
             if await self.redis.hlen(u) > USERS:
                 pipe.delete(u)                  # forget who asked long ago; counts stay
             pipe.hincrby(g, "count", 1)
+            pipe.zincrby(self._key("counts"), 1, gid)
             pipe.hset(g, mapping={"last": repr(at), **{k: json.dumps(v, ensure_ascii=False)
                                                         for k, v in tallies.items()}})
             pipe.zadd(self._key("index"), {gid: at})
@@ -129,11 +140,12 @@ class Inbox:
             await self.forget(gid.decode() if isinstance(gid, bytes) else gid)
 
     async def forget(self, gid: str) -> None:
+        self._foci.pop(gid, None)
         wordings = await self.redis.hkeys(self._key("q", gid))
         async with self.redis.pipeline(transaction=True) as pipe:
             for w in wordings:
                 pipe.hdel(self._key("texts"), _sha(_norm(w.decode())))
-            pipe.zrem(self._key("index"), gid).hdel(self._key("focus"), gid)
+            pipe.zrem(self._key("index"), gid).zrem(self._key("counts"), gid).hdel(self._key("focus"), gid)
             pipe.delete(self._key("g", gid), self._key("q", gid), self._key("u", gid))
             await pipe.execute()
 
@@ -152,28 +164,39 @@ class Inbox:
     # ----------------------------------------------------------------------------------- reading
 
     async def group(self, gid: str) -> dict | None:
-        raw = await self.redis.hgetall(self._key("g", gid))
-        if not raw:
-            return None
-        g = {k.decode(): v.decode() for k, v in raw.items()}
-        wordings = {k.decode(): int(v) for k, v in (await self.redis.hgetall(self._key("q", gid))).items()}
-        users = await self.redis.hlen(self._key("u", gid))
-        return {"id": gid, "focus": g["focus"], "status": g.get("status", "new"), "count": int(g.get("count", 0)),
-                "users": users, "first_seen": float(g["first"]), "last_seen": float(g.get("last", g["first"])),
-                "channels": json.loads(g.get("channels", "{}")), "cities": json.loads(g.get("cities", "{}")),
-                "kinds": json.loads(g.get("kinds", "{}")), "topic": g.get("topic") or None,
-                "reason": g.get("reason") or None, "actor": g.get("actor") or None,
-                "questions": [{"text": t, "count": n} for t, n in
-                              sorted(wordings.items(), key=lambda kv: (-kv[1], kv[0]))]}
+        found = await self._load([gid])
+        return found[0] if found else None
+
+    async def _load(self, ids: list[str], details: bool = True) -> list[dict]:
+        """Groups by id, in one round trip (two with their wordings and user counts)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for gid in ids:
+                pipe.hgetall(self._key("g", gid))
+            raws = await pipe.execute()
+        groups = [_group(gid, raw) for gid, raw in zip(ids, raws) if raw]
+        if details and groups:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for g in groups:
+                    pipe.hgetall(self._key("q", g["id"])).hlen(self._key("u", g["id"]))
+                extra = await pipe.execute()
+            for g, wordings, users in zip(groups, extra[::2], extra[1::2]):
+                counts = {k.decode(): int(v) for k, v in wordings.items()}
+                g["users"] = users
+                g["questions"] = [{"text": t, "count": n}
+                                  for t, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+        return groups
 
     async def groups(self, status: str | None = None, limit: int = 100) -> list[dict]:
         """Biggest first (then most recently seen)."""
-        ids = [g.decode() for g in await self.redis.zrevrange(self._key("index"), 0, -1)]
-        found = [g for g in [await self.group(i) for i in ids] if g]
-        if status:
-            found = [g for g in found if g["status"] == status]
+        found, start, batch = [], 0, max(limit, 200)
+        while len(found) < limit:                  # by count, a batch at a time, until `limit` match
+            ids = [g.decode() for g in await self.redis.zrevrange(self._key("counts"), start, start + batch - 1)]
+            found += [g for g in await self._load(ids, details=False) if not status or g["status"] == status]
+            if len(ids) < batch:
+                break
+            start += batch
         found.sort(key=lambda g: (-g["count"], -g["last_seen"]))
-        return found[:limit]
+        return await self._load([g["id"] for g in found[:limit]])
 
     async def size(self) -> int:
         return await self.redis.zcard(self._key("index"))
@@ -182,3 +205,12 @@ class Inbox:
 def _norm(text: str) -> str:
     from bot.understanding.text import normalize     # text normalisation lives with the understanding
     return normalize(text)
+
+
+def _group(gid: str, raw: dict) -> dict:
+    g = {k.decode(): v.decode() for k, v in raw.items()}
+    return {"id": gid, "focus": g["focus"], "status": g.get("status", "new"), "count": int(g.get("count", 0)),
+            "users": 0, "first_seen": float(g["first"]), "last_seen": float(g.get("last", g["first"])),
+            "channels": json.loads(g.get("channels", "{}")), "cities": json.loads(g.get("cities", "{}")),
+            "kinds": json.loads(g.get("kinds", "{}")), "topic": g.get("topic") or None,
+            "reason": g.get("reason") or None, "actor": g.get("actor") or None, "questions": []}
