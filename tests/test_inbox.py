@@ -52,9 +52,14 @@ async def test_similar_misses_are_one_group_with_counts_channels_cities_biggest_
 
 
 async def test_refusals_excerpts_and_low_confidence_answers_land_too(admin_client, signed_in):
-    await chat(admin_client, "u1", "北京地铁几点停运")                    # a place the briefings do not cover
-    kinds = {k for g in await groups(await signed_in("viewer")) for k in g["kinds"]}
-    assert kinds == {"refuse"}
+    assert (await chat(admin_client, "u1", "北京地铁几点停运"))["kind"] == "refuse"     # not a briefing's city
+    excerpt = await chat(admin_client, "u2", "宁德参加发布会的有中央、省直驻宁新闻单位记者")
+    assert excerpt["kind"] == "excerpt"
+    low = await chat(admin_client, "u3", "平泉乘车掏几个钢镚")
+    assert low["kind"] == "answer" and low["confidence"] < 0.45
+    assert (await chat(admin_client, "u4", BUS))["confidence"] > 0.45       # a sure answer stays out
+    kinds = sorted(k for g in await groups(await signed_in("viewer")) for k in g["kinds"])
+    assert kinds == ["excerpt", "low", "refuse"]
 
 
 async def test_every_staff_role_may_read_the_inbox(admin_client, signed_in):

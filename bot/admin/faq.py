@@ -60,6 +60,8 @@ async def _upload(request: web.Request) -> bytes:
 
 async def preview(request: web.Request) -> web.Response:
     p, mode = await _plan(request)
+    await staff(request).audit.record(actor(request).who, "faq.preview", request.query.get("name", ""),
+                                      result="preview", after={"mode": mode, "counts": p.counts(), "ok": p.ok})
     return reply({**p.report(), "mode": mode, "limits": faq.LIMITS, "written": False})
 
 
