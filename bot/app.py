@@ -1,6 +1,7 @@
 """create_app(settings): the one place that wires knowledge, matching, dialogue, store and channels."""
 from __future__ import annotations
 
+import secrets
 from contextlib import asynccontextmanager
 
 from aiohttp import web
@@ -8,11 +9,15 @@ from redis.asyncio import Redis
 
 from bot import keys
 from bot.dialogue.lanes import Lanes
+from bot.dialogue.record import Recorder
 from bot.dialogue.turn import Dialogue
 from bot.knowledge.versions import Versions
 from bot.settings import Settings
 from bot.state import resilient
 from bot.state.embedded import EmbeddedRedis, client_name
+from bot.state.feedback import Offers
+from bot.state.inbox import Inbox
+from bot.state.questions import QuestionLog
 from bot.state.resilient import ResilientStore
 from bot.understanding.brain import Brain
 from bot.understanding.holder import BrainCache, BrainHolder
@@ -42,11 +47,23 @@ def versions_for(settings: Settings, redis: Redis) -> Versions:
     return Versions(redis, settings.key_prefix, settings.knowledge_root)
 
 
-def make_dialogue(settings: Settings, redis: Redis, brain: Brain | BrainHolder) -> tuple[Dialogue, ResilientStore]:
+def make_dialogue(settings: Settings, redis: Redis, brain: Brain | BrainHolder,
+                  recorder: Recorder | None = None) -> tuple[Dialogue, ResilientStore]:
     store = ResilientStore(redis, settings.key_prefix, settings.session_ttl)
-    dialogue = Dialogue(brain, store)
+    dialogue = Dialogue(brain, store, recorder)
     dialogue.lanes = Lanes()           # turns' CPU work off the event loop, WeChat in a lane of its own
     return dialogue, store
+
+
+async def make_recorder(settings: Settings, redis: Redis, brain: Brain | BrainHolder) -> Recorder:
+    """The question log, inbox and rating offers, with users hashed under the deployment's secret."""
+    secret = settings.user_hash_secret
+    if not secret:
+        key = f"{settings.key_prefix}:secret:user-hash"
+        await redis.set(key, secrets.token_hex(32), nx=True)
+        secret = (await redis.get(key)).decode()
+    p = settings.key_prefix
+    return Recorder(QuestionLog(redis, p), Inbox(redis, p), Offers(redis, p), secret.encode(), brain)
 
 
 @asynccontextmanager
@@ -92,7 +109,8 @@ def create_app(settings: Settings, redis: Redis | None = None, brains: BrainCach
     async def lifecycle(app: web.Application):
         async with _redis_or(redis, settings) as client, open_holder(settings, client, brains) as holder:
             app[keys.VERSIONS], app[keys.BRAIN] = holder.versions, holder
-            app[keys.DIALOGUE], app[keys.STORE] = make_dialogue(settings, client, holder)
+            app[keys.RECORDER] = await make_recorder(settings, client, holder)
+            app[keys.DIALOGUE], app[keys.STORE] = make_dialogue(settings, client, holder, app[keys.RECORDER])
             admin_api.start(app, settings, client)
             yield
             app[keys.DIALOGUE].lanes.close()

@@ -1,4 +1,4 @@
-"""citizen-bot serve|ask|chat|check|eval|kb|user — see `citizen-bot COMMAND --help`."""
+"""citizen-bot serve|ask|chat|check|eval|kb|faq|user — see `citizen-bot COMMAND --help`."""
 from __future__ import annotations
 
 import argparse
@@ -13,6 +13,7 @@ import yaml
 
 from bot.admin import cli_user as user_cli
 from bot.knowledge import check as validation
+from bot.knowledge import cli_faq as faq_cli
 from bot.knowledge import cli_kb as kb_cli
 from bot.knowledge import load as knowledge
 from bot.settings import Settings, SettingsError
@@ -130,6 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.set_defaults(func=lambda a: asyncio.run(_eval(a)))
     kb_cli.add_parser(sub)
     sub.choices["kb"].set_defaults(func=lambda a: asyncio.run(_kb(a)))
+    faq_cli.add_parser(sub)
+    sub.choices["faq"].set_defaults(func=lambda a: asyncio.run(_kb(a)))
     user_cli.add_parser(sub, _settings)
     serve = sub.add_parser("serve", help="serve the chat API, web chat and WeChat callback")
     serve.add_argument("--host", default="127.0.0.1")

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 if TYPE_CHECKING:
+    from bot.dialogue.record import Recorder
     from bot.dialogue.turn import Dialogue
     from bot.knowledge.versions import Versions
     from bot.settings import Settings
@@ -17,3 +18,4 @@ DIALOGUE: web.AppKey[Dialogue] = web.AppKey("dialogue")
 STORE: web.AppKey[Store] = web.AppKey("store")
 BRAIN: web.AppKey[BrainHolder] = web.AppKey("brain")          # the live Brain: `app[BRAIN].brain`
 VERSIONS: web.AppKey[Versions] = web.AppKey("versions")       # knowledge versions, draft, golden questions
+RECORDER: web.AppKey[Recorder] = web.AppKey("recorder")     # question log, inbox, rating offers

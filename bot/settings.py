@@ -58,6 +58,11 @@ class Settings:
     log_hash_secret: str | None = None    # HMAC key for citizens' ids in logs (random per process if unset)
     metrics_shared: bool = False          # several processes on one data dir: one /metrics for them all
     extra: dict = field(default_factory=dict)
+    # The key of the HMAC that citizens' ids are stored under (inbox, question log). Unset: one is made
+    # on first start and kept in Redis (`{prefix}:secret:user-hash`, no TTL); set it to keep ids apart
+    # from whoever can read Redis.
+    user_hash_secret: str = ""
+    feedback_hint: bool = True            # WeChat answers end with "回复 1 表示有帮助，2 表示没帮助"
 
     @property
     def admin_secure_cookies(self) -> bool:
@@ -76,7 +81,10 @@ class Settings:
                    header_timeout=_int(env, "HEADER_TIMEOUT", 10), body_timeout=_int(env, "BODY_TIMEOUT", 10),
                    max_connections=_int(env, "MAX_CONNECTIONS", 1000),
                    log_hash_secret=env.get("LOG_HASH_SECRET") or None,
-                   metrics_shared=_flag(env, "METRICS_SHARED"))
+                   metrics_shared=_flag(env, "METRICS_SHARED"),
+                   user_hash_secret=env.get("USER_HASH_SECRET", ""),
+                   feedback_hint=_flag({"FEEDBACK_HINT": "1", **env}, "FEEDBACK_HINT"))
+
 
 
 def _int(env: dict, name: str, default: int) -> int:

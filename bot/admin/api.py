@@ -10,7 +10,7 @@ from datetime import date
 from aiohttp import web
 from redis.asyncio import Redis
 
-from bot.admin import account, knowledge, people
+from bot.admin import account, briefings, dashboard, faq, inbox, knowledge, people
 from bot.admin.audit import MAX_ENTRIES, to_csv
 from bot.admin.context import STAFF, actor, reply, staff, staff_for
 from bot.admin.guard import guard
@@ -78,6 +78,10 @@ def setup(app: web.Application) -> None:
     r.add_get(f"{A}/audit", audit_entries)
     r.add_get(f"{A}/audit.csv", audit_csv)
     _knowledge_routes(r)
+    inbox.routes(r, A)
+    dashboard.routes(r, A)
+    faq.routes(r, A)
+    briefings.routes(r, A)
 
 
 def _knowledge_routes(r: web.UrlDispatcher) -> None:

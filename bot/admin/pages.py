@@ -28,7 +28,7 @@ async def to_console(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
-    app[CONSOLE] = StaticPage.load(STATIC, "admin.html", ("admin.css", "admin.js"), "/admin/static/")
+    app[CONSOLE] = StaticPage.load(STATIC, "admin.html", ("admin.css", "admin.js", "insight.js"), "/admin/static/")
     app.router.add_get("/admin", to_console)
     app.router.add_get("/admin/", console)
     app.router.add_get("/admin/static/{name}", asset)

@@ -21,6 +21,7 @@ from bot.understanding.text import normalize
 from bot.understanding.understand import Understood, understand
 
 if TYPE_CHECKING:
+    from bot.dialogue.record import Recorder
     from bot.understanding.holder import BrainHolder
 
 MAX_INPUT = 500          # characters of a message that are read; the rest of a pasted essay is ignored
@@ -43,9 +44,10 @@ class Dialogue:
     its start, so a turn in flight finishes on the Brain it began with while a new version swaps in."""
     lanes = Inline()          # where a turn's CPU work runs; the app puts it in worker threads (lanes.py)
 
-    def __init__(self, brain: Brain | BrainHolder, store: Store | None):
+    def __init__(self, brain: Brain | BrainHolder, store: Store | None, recorder: Recorder | None = None):
         self._source = brain
         self._store = store
+        self.recorder = recorder       # the question log and the missed-questions inbox (record.py)
 
     @property
     def brain(self) -> Brain:
@@ -61,6 +63,8 @@ class Dialogue:
         if reply.kind in ("fallback", "refuse", "excerpt"):
             await self._store.log_unanswered(inbound.text[:MAX_INPUT], reply.city, inbound.channel, reply.kind,
                                              user=inbound.user_id)
+        if self.recorder:                 # the question log and the inbox; skipped while Redis is away
+            await self._store.guarded("record", lambda: self.recorder.record(inbound, reply, MAX_INPUT))
         return reply
 
     async def remember_city(self, user_id: str, city: str) -> None:

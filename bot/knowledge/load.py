@@ -63,8 +63,8 @@ TOPIC_KEYS = ("id", "title", "category", "keywords", "examples", "related", "ans
 ANSWER_KEYS = ("text", "quotes", "seed", "dept", "figure_missing", "as_of", "review_by")
 
 
-def shape_problems(raw, where: str) -> list[str]:
-    """Schema errors of one raw topic, each naming the file and topic."""
+def shape_problems(raw, where: str, cities: tuple[str, ...] = CITIES) -> list[str]:
+    """Schema errors of one raw topic, each naming the file and topic; `cities`: those with a briefing."""
     if not isinstance(raw, dict):
         return [f"{where}: each entry must be a mapping"]
     where = f"{where}: topic {raw.get('id', '?')}"
@@ -76,8 +76,8 @@ def shape_problems(raw, where: str) -> list[str]:
     if not isinstance(answers, dict):
         return problems + [f"{where}: 'answers' must map cities to answers"]
     for city, ans in answers.items():
-        if city not in CITIES:
-            problems.append(f"{where}: '{city}' is not one of {'、'.join(CITIES)}")
+        if city not in cities:
+            problems.append(f"{where}: '{city}' is not one of {'、'.join(cities)}")
         if not isinstance(ans, dict) or not {"text", "seed"} <= set(ans):
             problems.append(f"{where}, {city}: an answer needs 'text' and 'seed'")
             continue

@@ -42,6 +42,7 @@ class Seed:
     places: tuple[str, ...]
     gaps: tuple[str, ...]
     text: str = field(repr=False)
+    staff: bool = False              # uploaded by staff (kept in Redis), not one of seeds/ on disk
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ class Topic:
     comment: str = ""                # the comment lines above the topic in its file, kept for the export
 
     def cities(self) -> tuple[str, ...]:
-        return tuple(c for c in CITIES if c in self.answers)
+        return tuple(c for c in CITIES if c in self.answers) + tuple(c for c in self.answers if c not in CITIES)
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,12 @@ class Knowledge:
 
     def topic(self, topic_id: str | None) -> Topic | None:
         return self.by_id.get(topic_id) if topic_id else None
+
+    @property
+    def cities(self) -> tuple[str, ...]:
+        """The cities the briefings cover: the first five in their usual order, then staff-added ones."""
+        added = [s.city for s in sorted(self.seeds.values(), key=lambda s: s.file) if s.city not in CITIES]
+        return tuple(c for c in CITIES if self.seed_for(c)) + tuple(dict.fromkeys(added))
 
     def seed_for(self, city: str) -> Seed | None:
         return next((s for s in self.seeds.values() if s.city == city), None)

@@ -12,7 +12,7 @@ deployment's `maxmemory-policy volatile-lru` only evicts keys that have one.
 Channel `{prefix}:kb:published` carries the new live number after every publish and rollback.
 
 A version is written by one Lua script (body, metadata, live pointer together), so a kill -9 of the
-writer or of Redis (AOF) leaves either the old version live or the new one whole. Seeds stay on disk.
+writer or of Redis (AOF) leaves either the old version live or the new one whole. Seeds stay on disk; briefings staff upload live in kb:seeds (bot/knowledge/briefings.py).
 """
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from redis.asyncio import Redis
 from redis.exceptions import WatchError
 
 from bot.knowledge import check
+from bot.knowledge.briefings import StaffSeeds
 from bot.knowledge.diff import TopicDiff, diff_bodies
 from bot.knowledge.dump import DEFAULT_FILE, FILE, body_of, digest, knowledge_from, topic_to_raw, yaml_part
 from bot.knowledge.errors import FieldError, field_error, shape_error
@@ -87,7 +88,10 @@ class Versions:
         self.redis, self.root = redis, root
         self._prefix = f"{prefix}:kb"
         self.channel = self._key("published")
-        self.seeds = load_seeds(root / "seeds")
+        self.disk_seeds = load_seeds(root / "seeds")
+        self.seeds = dict(self.disk_seeds)           # and the briefings staff uploaded (refresh_seeds)
+        self.staff_seeds = StaffSeeds(redis, prefix)
+        self._seeds_rev = 0
         self._bodies: dict[int, dict] = {}           # immutable versions, read once per instance
         self._write = redis.register_script(_WRITE)
 
@@ -96,8 +100,16 @@ class Versions:
 
     # ------------------------------------------------------------------------------------- versions
 
+    async def refresh_seeds(self) -> None:
+        """Take in the briefings staff uploaded (any process), when their set changed."""
+        rev = await self.staff_seeds.rev()
+        if rev != self._seeds_rev:
+            self.seeds = {**self.disk_seeds, **await self.staff_seeds.all()}
+            self._seeds_rev = rev
+
     async def ensure_seeded(self) -> int:
         """Version 1 from intents/ on first start; afterwards the live version stays as it is."""
+        await self.refresh_seeds()
         live = await self.live_number()
         if live:
             return live
@@ -117,6 +129,7 @@ class Versions:
         return self._bodies[number]
 
     async def knowledge(self, number: int) -> Knowledge:
+        await self.refresh_seeds()
         return knowledge_from(self.seeds, await self.body(number))
 
     async def live_knowledge(self) -> tuple[int, Knowledge]:
@@ -133,6 +146,7 @@ class Versions:
 
     async def publish(self, note: str, actor: str) -> int:
         """Check the whole draft exactly as `citizen-bot check` does and make it version N+1."""
+        await self.refresh_seeds()
         for _ in range(10):
             raw_draft = await self.redis.get(self._key("draft"))
             live = await self.live_number()
@@ -184,6 +198,10 @@ class Versions:
 
     # ---------------------------------------------------------------------------------------- draft
 
+    async def draft_body(self) -> dict:
+        """The draft as stored (topics, headers, base, edits): the live version's copy when none."""
+        return await self._draft_body()
+
     async def _draft_body(self) -> dict:
         raw = await self.redis.get(self._key("draft"))
         if raw:
@@ -199,6 +217,7 @@ class Versions:
         return next((t for t in await self.draft_topics() if t["id"] == topic_id), None)
 
     async def draft_knowledge(self) -> Knowledge:
+        await self.refresh_seeds()
         return knowledge_from(self.seeds, await self._draft_body())
 
     async def draft_digest(self) -> str:
@@ -214,10 +233,28 @@ class Versions:
     async def save_topic(self, raw: dict, actor: str, *, create: bool = False) -> list[FieldError]:
         """Save one topic to the draft if it passes the checks of `citizen-bot check` that concern it;
         otherwise change nothing and say what is wrong, field by field."""
-        shape = shape_problems(yaml_part(raw), "draft")
+        await self.refresh_seeds()
+        shape = shape_problems(yaml_part(raw), "draft", tuple(dict.fromkeys(s.city for s in self.seeds.values())))
         if shape:
             return [shape_error(p) for p in shape]
         return await self._edit(lambda draft: _put(draft, raw, create), actor, raw["id"], checked=True)
+
+    async def save_topics(self, raws: list[dict], actor: str) -> list[FieldError]:
+        """Save several topics (new or changed, by id) in one write of the draft, all or none: each must
+        pass the checks of `citizen-bot check` that concern it (an import; see bot/knowledge/transfer.py)."""
+        await self.refresh_seeds()
+
+        def change(draft: dict) -> list[FieldError]:
+            at = {t["id"]: i for i, t in enumerate(draft["topics"])}
+            for raw in raws:
+                if raw["id"] in at:
+                    draft["topics"][at[raw["id"]]] = raw
+                else:
+                    draft["topics"].append(raw)
+                draft["edits"] = {**draft.get("edits", {}), raw["id"]: {"actor": actor, "at": time.time()}}
+            kn = knowledge_from(self.seeds, draft)
+            return [field_error(f, _text_of(kn, r["id"])) for r in raws for f in check.findings_for(kn, r["id"])]
+        return await self._edit(change, actor, raws[0]["id"]) if raws else []
 
     async def retire_topic(self, topic_id: str, actor: str) -> bool:
         """Remove a topic from the draft, and from the `related` lists that point at it."""

@@ -1,4 +1,6 @@
-"""Redis-backed state: sessions, per-user locks, message de-duplication, the log of unanswered questions.
+"""Redis-backed state: sessions, per-user locks, message de-duplication, conversation history.
+
+(Questions the bot missed go to the inbox, bot/state/inbox.py, through bot/dialogue/record.py.)
 
 One small interface over a client passed in; every key is built in `_key`, every session has a TTL.
 """
@@ -11,7 +13,7 @@ from dataclasses import asdict, dataclass, replace
 from redis.asyncio import Redis
 
 SESSION_TTL = 30 * 60
-UNANSWERED_MAX = 10_000
+UNANSWERED_MAX = 10_000     # the legacy unanswered log (the inbox supersedes it for staff)
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,10 @@ class Store:
         self._prefix = prefix
         self._ttl = session_ttl
         self.history_ttl = session_ttl * 48   # a conversation outlives its session: the page shows it again
+
+    async def guarded(self, what: str, call):
+        """call(); ResilientStore bounds it and answers without state while Redis is away."""
+        return await call()
 
     def _key(self, *parts: str) -> str:
         return ":".join((self._prefix, *parts))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.knowledge.schema import CITIES, Knowledge
+from bot.knowledge.schema import Knowledge
 from bot.understanding.matcher import Matcher
 from bot.understanding.passages import PassageSearch
 from bot.understanding.places import Gazetteer
@@ -36,7 +36,7 @@ def build_brain(kn: Knowledge, previous: Brain | None = None) -> Brain:
     tokenizer = previous.tokenizer if same else Tokenizer(vocabulary)
     same_seeds = same and previous.knowledge.seeds == kn.seeds
     passages = previous.passages if same_seeds else PassageSearch(kn, tokenizer)
-    spelling = SoundAlike(_knowledge_words(kn, tokenizer) + list(vocabulary) + list(CITIES), tokenizer.is_word,
+    spelling = SoundAlike(_knowledge_words(kn, tokenizer) + list(vocabulary) + list(kn.cities), tokenizer.is_word,
                           tokenizer.cut)
     return Brain(kn, Matcher(kn, tokenizer), passages, gazetteer, spelling, tokenizer, vocabulary)
 

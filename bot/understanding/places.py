@@ -31,8 +31,8 @@ def _load_other_places() -> tuple[str, ...]:
 class Gazetteer:
     def __init__(self, knowledge: Knowledge):
         names: dict[str, set[str]] = {}
-        for city, aliases in _ALIASES.items():
-            for alias in aliases:
+        for city in knowledge.cities:
+            for alias in _ALIASES.get(city, (city + "市", city)):
                 names.setdefault(alias, set()).add(city)
         for seed in knowledge.seeds.values():
             for place in seed.places:
@@ -46,7 +46,7 @@ class Gazetteer:
         # Only city names leave the text before matching: a town or road (桲椤树, 台头山) says which
         # topic is meant as much as which city.
         # "平泉市区" keeps its 市区: the suffix 市 goes only where it is not part of another word.
-        names = sorted([*CITIES, *self._other], key=len, reverse=True)
+        names = sorted([*CITIES, *knowledge.cities, *self._other], key=len, reverse=True)
         self._strip = re.compile("(?:" + "|".join(map(re.escape, names)) + ")(?:市(?![区民场]))?")
 
     def find(self, text: str) -> PlaceMention:

@@ -160,11 +160,30 @@ async def chat(request: web.Request) -> web.Response:
         return error(exc.status, str(exc))
     browser = await browser_id(request)
     user = conversation(browser)
-    reply = (await request.app[keys.DIALOGUE].handle(Inbound("web", user, text))).to_json()
+    inbound = Inbound("web", user, text)
+    answer = await request.app[keys.DIALOGUE].handle(inbound)
+    reply = answer.to_json()
     now = time.time()
     await request.app[keys.STORE].append_history(user, {"role": "user", "text": text, "at": now},
                                               {"role": "bot", "at": now, **reply})
-    return respond(request, browser, reply)
+    rating = await request.app[keys.RECORDER].offer(inbound, answer)
+    return respond(request, browser, {**reply, "rating": rating} if rating else reply)
+
+
+async def feedback(request: web.Request) -> web.Response:
+    """👍/👎 under an answer: {"rating": <id from the answer>, "helpful": true|false}, once per answer."""
+    try:
+        payload = json.loads(await request.read())
+    except ValueError:
+        return error(400, "请求体不是合法的UTF-8 JSON")
+    rating = payload.get("rating") if isinstance(payload, dict) else None
+    helpful = payload.get("helpful") if isinstance(payload, dict) else None
+    if not isinstance(rating, str) or not isinstance(helpful, bool):
+        return error(400, "请求体必须是 {\"rating\": \"…\", \"helpful\": true 或 false}")
+    browser = await browser_id(request)
+    if await request.app[keys.RECORDER].rate(rating, conversation(browser), helpful) is None:
+        return error(409, "这条回答已经评价过了，或评价已过期")
+    return respond(request, browser, {"ok": True, "message": "谢谢您的反馈！"})
 
 
 async def history(request: web.Request) -> web.Response:
@@ -213,3 +232,4 @@ def setup(app: web.Application) -> None:
     app.router.add_post("/api/web/chat", chat)
     app.router.add_get("/api/web/history", history)
     app.router.add_post("/api/web/reset", reset)
+    app.router.add_post("/api/web/feedback", feedback)

@@ -50,7 +50,9 @@ class WeChatCallback:
         delivery = Delivery(app[keys.STORE], self._deadline, hold=self._replay.memory)
         async with ClientSession() as http:
             api = CustomerService(http, app[keys.STORE], self._settings) if self._settings.appsecret else None
-            self._running = _Running(Conversation(app[keys.DIALOGUE], app[keys.STORE], app[keys.BRAIN]), delivery, api)
+            conversation = Conversation(app[keys.DIALOGUE], app[keys.STORE], app[keys.BRAIN],
+                                        app[keys.RECORDER], app[keys.SETTINGS].feedback_hint)
+            self._running = _Running(conversation, delivery, api)
             yield
             await delivery.close()
 

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.channels.wechat import text as say
+from bot.dialogue.record import Recorder
 from bot.dialogue.replies import canonical_question
 from bot.dialogue.turn import Dialogue
 from bot.models import Inbound
@@ -23,6 +24,8 @@ class Conversation:
     dialogue: Dialogue
     store: Store
     brains: BrainHolder           # the live knowledge: `brains.brain.knowledge`
+    recorder: Recorder | None = None   # ratings: with `feedback_hint`, an answer's next "1"/"2" rates it
+    feedback_hint: bool = False
 
 
 def user_id(openid: str) -> str:
@@ -47,8 +50,32 @@ async def ask(c: Conversation, openid: str, text: str, msg_id: str | None = None
     if text.strip().rstrip("。.！!～~") in say.MORE_WORDS:
         rest = await c.store.pop_more(user)
         return await page(c, openid, rest) if rest else say.NOTHING_MORE
-    reply = await c.dialogue.handle(Inbound("wechat", user, text, msg_id))
-    return await page(c, openid, say.render(reply))
+    rated = await _rating(c, user, text)
+    if rated:
+        return rated
+    inbound = Inbound("wechat", user, text, msg_id)
+    reply = await c.dialogue.handle(inbound)
+    return await page(c, openid, say.render(reply) + await _offer(c, inbound, reply))
+
+
+async def _rating(c: Conversation, user: str, text: str) -> str:
+    """"1" or "2" right after an answer that asked for a rating is the rating, not a question."""
+    word = text.strip().rstrip("。.！!")
+    if not (c.recorder and c.feedback_hint and word in say.RATINGS):
+        return ""
+    offer = await c.recorder.offers.awaited(c.recorder.user(user))
+    if offer and await c.recorder.rate(offer, user, say.RATINGS[word]):
+        return say.THANKS
+    return ""
+
+
+async def _offer(c: Conversation, inbound: Inbound, reply) -> str:
+    """The rating hint for an answer (and the offer its "1"/"2" will rate); "" otherwise."""
+    if not (c.recorder and c.feedback_hint):
+        return ""
+    offer = await c.recorder.offer(inbound, reply)
+    await c.recorder.offers.await_rating(c.recorder.user(inbound.user_id), offer)
+    return say.RATE_HINT if offer else ""
 
 
 async def page(c: Conversation, openid: str, text: str) -> str:

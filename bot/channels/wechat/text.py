@@ -19,6 +19,9 @@ MENU_UNKNOWN = f"这个菜单项暂时不可用，请直接打字提问。{SCOPE
 OUTSIDE = (f"您所在的位置不在{ALL_CITIES}附近，我没有当地的资料。{SCOPE}；"
            f"当地的问题请拨打{HOTLINE}咨询。")
 NOTHING_MORE = "前面的回答已经全部发完了。请问还想了解什么？"
+RATE_HINT = "\n（回复 1 表示有帮助，2 表示没帮助）"
+RATINGS = {"1": True, "2": False}
+THANKS = "谢谢您的评价！还有什么想问的，直接发给我就好。"
 TROUBLE = f"抱歉，系统暂时有点忙，请稍后再问一次，或拨打{HOTLINE}咨询。"
 
 # Where a long answer may be cut: after a sentence, else after a clause.

@@ -72,8 +72,35 @@
     const text = source ? String(reply.reply).replace(SOURCE_LINE, "") : String(reply.reply);
     item.appendChild(el("p", "bubble", text));
     if (source) item.appendChild(el("p", "source", source));
+    if (reply.rating) addRating(item, reply.rating);
     addChips(item, reply.suggestions, chipLabel(reply));
     scrollToEnd();
+  }
+
+  // 👍/👎 under an answer: real buttons with words, so they work by keyboard and read out well.
+  function addRating(item, rating) {
+    const box = el("div", "rating");
+    box.setAttribute("role", "group");
+    box.setAttribute("aria-label", "这条回答有帮助吗？");
+    box.appendChild(el("span", "rating__ask", "有帮助吗？"));
+    for (const [helpful, label] of [[true, "👍 有帮助"], [false, "👎 没帮助"]]) {
+      const button = el("button", "rating__button", label);
+      button.type = "button";
+      button.addEventListener("click", async () => {
+        for (const b of box.querySelectorAll("button")) b.disabled = true;
+        try {
+          const data = await api("POST", "/api/web/feedback", { rating, helpful });
+          box.textContent = "";
+          box.appendChild(el("span", "rating__thanks", data.message || "谢谢您的反馈！"));
+          status.textContent = "已收到您的评价，谢谢！";
+        } catch (err) {
+          box.textContent = "";
+          box.appendChild(el("span", "rating__thanks", err.message));
+        }
+      });
+      box.appendChild(button);
+    }
+    item.appendChild(box);
   }
 
   function addNotice(text) {

@@ -1,0 +1,216 @@
+"""The missed-questions inbox: what citizens asked that the bot did not answer well, grouped for staff.
+
+A question lands here when it got no match (fallback), a refusal, an excerpt, a low-confidence answer,
+or an answer the citizen rated "not helpful". Questions with the same focus (the asking clause,
+normalised, homophones repaired, city names removed: `Understood.asked`) or one close to it by
+rapidfuzz's ratio join one group; a group counts its questions, channels, cities and kinds, and keeps
+first and last seen.
+
+Anonymous traffic cannot flush it: one wording is one entry however often it is sent (de-duplicated by
+its normalised text), one user adds at most PER_USER to a group's count, a group keeps at most
+WORDINGS wordings and USERS user hashes, and the inbox at most MAX_GROUPS groups (the longest unseen
+go first). Users are stored only as keyed hashes (see bot.state.identity).
+
+Keys, all under `{prefix}:inbox:` (a key space of its own, never shared with staff data that must not
+expire):
+  inbox:index        ZSET  group id -> last seen (epoch seconds)
+  inbox:counts       ZSET  group id -> questions counted (the list's order)
+  inbox:focus        HASH  group id -> focus (for the similarity scan)
+  inbox:texts        HASH  sha1(normalised text)[:16] -> group id (de-duplication)
+  inbox:g:{id}       HASH  focus, status, reason, topic, actor, first, last, count, channels, cities, kinds
+  inbox:q:{id}       HASH  wording -> count
+  inbox:u:{id}       HASH  user hash -> questions counted
+TTLs: every group's keys expire KEEP seconds (180 days) after its last question or staff action, and
+the index drops groups not seen for that long. The inbox is derived from traffic: under memory pressure
+(`volatile-lru`) Redis may evict it, never the knowledge, accounts or audit log, which have no TTL.
+Staff actions on groups are also recorded in the audit log.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+from redis.asyncio import Redis
+
+KEEP = 180 * 24 * 3600
+MAX_GROUPS = 5000
+WORDINGS = 20            # distinct wordings kept per group
+USERS = 1000             # user hashes tracked per group
+PER_USER = 3             # questions one user adds to one group's count
+SIMILAR = 72             # rapidfuzz ratio (0-100) at which two foci are one question
+STATUSES = ("new", "in_progress", "done", "dismissed")
+KINDS = ("fallback", "refuse", "excerpt", "low", "not_helpful")
+
+
+@dataclass(frozen=True)
+class Missed:
+    """One question for the inbox."""
+    text: str            # as the citizen wrote it
+    norm: str            # normalised (bot.understanding.text.normalize)
+    focus: str           # the asking part, city names removed
+    kind: str            # one of KINDS
+    channel: str
+    city: str | None
+    user: str            # keyed hash of the user id
+    at: float = 0.0
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+
+
+class Inbox:
+    def __init__(self, redis: Redis, prefix: str, max_groups: int = MAX_GROUPS):
+        self.redis = redis
+        self._prefix = f"{prefix}:inbox"
+        self.max_groups = max_groups
+        # the foci, cached: re-read only when the inbox's number of groups changed behind our back
+        self._foci: dict[str, str] = {}
+
+    def _key(self, *parts: str) -> str:
+        return ":".join((self._prefix, *parts))
+
+    # ----------------------------------------------------------------------------------- writing
+
+    async def add(self, m: Missed) -> str | None:
+        """File a question; returns its group id, or None when it was not counted (user cap)."""
+        at = m.at or time.time()
+        gid = await self._group_for(m)
+        counted = await self.redis.hincrby(self._key("u", gid), m.user, 1) <= PER_USER
+        if not counted:
+            await self.redis.hincrby(self._key("u", gid), m.user, -1)    # the hash stays bounded at PER_USER
+            return None
+        await self._count(gid, m, at)
+        await self._trim(at)
+        return gid
+
+    async def _group_for(self, m: Missed) -> str:
+        known = await self.redis.hget(self._key("texts"), _sha(m.norm))
+        if known:
+            return known.decode()
+        foci = await self._cached_foci()
+        best = process.extractOne(m.focus, foci, scorer=fuzz.ratio, score_cutoff=SIMILAR) if foci else None
+        return best[2] if best else _sha(m.focus)
+
+    async def _cached_foci(self) -> dict[str, str]:
+        if await self.redis.hlen(self._key("focus")) != len(self._foci):
+            raw = await self.redis.hgetall(self._key("focus"))
+            self._foci = {k.decode(): v.decode() for k, v in raw.items()}
+        return self._foci
+
+    async def _count(self, gid: str, m: Missed, at: float) -> None:
+        g, q, u = self._key("g", gid), self._key("q", gid), self._key("u", gid)
+        raw = await self.redis.hgetall(g)
+        group = {k.decode(): v.decode() for k, v in raw.items()}
+        fresh = not group
+        tallies = {f: json.loads(group.get(f, "{}")) for f in ("channels", "cities", "kinds")}
+        for name, value in (("channels", m.channel), ("cities", m.city or "未说明"), ("kinds", m.kind)):
+            tallies[name][value] = tallies[name].get(value, 0) + 1
+        wordings = await self.redis.hlen(q)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            if fresh:
+                pipe.hset(g, mapping={"focus": m.focus, "status": "new", "first": repr(at), "count": 0})
+                pipe.hset(self._key("focus"), gid, m.focus)
+                self._foci[gid] = m.focus
+            if wordings < WORDINGS or await self.redis.hexists(q, m.text):
+                pipe.hincrby(q, m.text, 1)
+                pipe.hset(self._key("texts"), _sha(m.norm), gid)
+            if await self.redis.hlen(u) > USERS:
+                pipe.delete(u)                  # forget who asked long ago; counts stay
+            pipe.hincrby(g, "count", 1)
+            pipe.zincrby(self._key("counts"), 1, gid)
+            pipe.hset(g, mapping={"last": repr(at), **{k: json.dumps(v, ensure_ascii=False)
+                                                        for k, v in tallies.items()}})
+            pipe.zadd(self._key("index"), {gid: at})
+            for key in (g, q, u):
+                pipe.expire(key, KEEP)
+            await pipe.execute()
+
+    async def _trim(self, now: float) -> None:
+        """Drop groups unseen for KEEP seconds, then the longest unseen beyond `max_groups`."""
+        index = self._key("index")
+        old = await self.redis.zrangebyscore(index, 0, now - KEEP)
+        extra = max(0, await self.redis.zcard(index) - len(old) - self.max_groups)
+        if extra:
+            old += await self.redis.zrange(index, len(old), len(old) + extra - 1)
+        for gid in old:
+            await self.forget(gid.decode() if isinstance(gid, bytes) else gid)
+
+    async def forget(self, gid: str) -> None:
+        self._foci.pop(gid, None)
+        wordings = await self.redis.hkeys(self._key("q", gid))
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for w in wordings:
+                pipe.hdel(self._key("texts"), _sha(_norm(w.decode())))
+            pipe.zrem(self._key("index"), gid).zrem(self._key("counts"), gid).hdel(self._key("focus"), gid)
+            pipe.delete(self._key("g", gid), self._key("q", gid), self._key("u", gid))
+            await pipe.execute()
+
+    async def set_status(self, gid: str, status: str, actor: str, *, topic: str = "", reason: str = "") -> dict:
+        if status not in STATUSES:
+            raise ValueError(status)
+        g = self._key("g", gid)
+        fields = {"status": status, "actor": actor, "changed": repr(time.time()), "topic": topic, "reason": reason}
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(g, mapping=fields)
+            for key in (g, self._key("q", gid), self._key("u", gid)):
+                pipe.expire(key, KEEP)
+            await pipe.execute()
+        return fields
+
+    # ----------------------------------------------------------------------------------- reading
+
+    async def group(self, gid: str) -> dict | None:
+        found = await self._load([gid])
+        return found[0] if found else None
+
+    async def _load(self, ids: list[str], details: bool = True) -> list[dict]:
+        """Groups by id, in one round trip (two with their wordings and user counts)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for gid in ids:
+                pipe.hgetall(self._key("g", gid))
+            raws = await pipe.execute()
+        groups = [_group(gid, raw) for gid, raw in zip(ids, raws) if raw]
+        if details and groups:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for g in groups:
+                    pipe.hgetall(self._key("q", g["id"])).hlen(self._key("u", g["id"]))
+                extra = await pipe.execute()
+            for g, wordings, users in zip(groups, extra[::2], extra[1::2]):
+                counts = {k.decode(): int(v) for k, v in wordings.items()}
+                g["users"] = users
+                g["questions"] = [{"text": t, "count": n}
+                                  for t, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+        return groups
+
+    async def groups(self, status: str | None = None, limit: int = 100) -> list[dict]:
+        """Biggest first (then most recently seen)."""
+        found, start, batch = [], 0, max(limit, 200)
+        while len(found) < limit:                  # by count, a batch at a time, until `limit` match
+            ids = [g.decode() for g in await self.redis.zrevrange(self._key("counts"), start, start + batch - 1)]
+            found += [g for g in await self._load(ids, details=False) if not status or g["status"] == status]
+            if len(ids) < batch:
+                break
+            start += batch
+        found.sort(key=lambda g: (-g["count"], -g["last_seen"]))
+        return await self._load([g["id"] for g in found[:limit]])
+
+    async def size(self) -> int:
+        return await self.redis.zcard(self._key("index"))
+
+
+def _norm(text: str) -> str:
+    from bot.understanding.text import normalize  # text normalisation lives with the understanding
+    return normalize(text)
+
+
+def _group(gid: str, raw: dict) -> dict:
+    g = {k.decode(): v.decode() for k, v in raw.items()}
+    return {"id": gid, "focus": g["focus"], "status": g.get("status", "new"), "count": int(g.get("count", 0)),
+            "users": 0, "first_seen": float(g["first"]), "last_seen": float(g.get("last", g["first"])),
+            "channels": json.loads(g.get("channels", "{}")), "cities": json.loads(g.get("cities", "{}")),
+            "kinds": json.loads(g.get("kinds", "{}")), "topic": g.get("topic") or None,
+            "reason": g.get("reason") or None, "actor": g.get("actor") or None, "questions": []}

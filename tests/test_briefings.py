@@ -1,0 +1,84 @@
+"""A sixth briefing, written for this test, for a city the bot did not cover: uploaded by an editor, its
+candidate facts listed with the lost figures flagged, one click makes a draft answer, and once published
+the web chat answers for the new city."""
+from __future__ import annotations
+
+import io
+import zipfile
+
+from bot.knowledge.ingest import candidates, gaps_of
+
+from .admin_helpers import *  # noqa: F403
+from .admin_helpers import audit_of
+
+SIXTH = """桐乡市“我为群众办实事”新闻发布会
+
+桐乡市交通运输局介绍，桐乡城乡公交实行一票制，基础票价1元，最高票价4元，老年人凭卡免费乘车。
+今年以来，新增公交线路12条，覆盖梧桐街道、濮院镇和乌镇镇的所有行政村。市民可拨打0573-88112345咨询公交线路。
+
+桐乡市医保局介绍，城乡居民医保财政补助标准提高至每人每年元，个人缴费标准为每人每年350元。
+大病保险起付线为1.5万元，报销比例达到%。
+新生儿参保登记在出生后3个月内办理，资料齐全的当天即可办结。
+"""
+FARE = "桐乡市交通运输局介绍，桐乡城乡公交实行一票制，基础票价1元，最高票价4元，老年人凭卡免费乘车。"
+
+
+def test_the_sixth_briefing_yields_candidates_and_its_gaps():
+    found = {c.sentence: c for c in candidates(SIXTH)}
+    fare = next(c for s, c in found.items() if "基础票价1元" in s)
+    assert {"figure", "fee"} <= set(fare.kinds) and not fare.lost_figure and fare.paragraph == 2
+    phone = next(c for s, c in found.items() if "0573-88112345" in s)
+    assert "phone" in phone.kinds
+    lost = sorted(s for s, c in found.items() if c.lost_figure)
+    assert lost == ["大病保险起付线为1.5万元，报销比例达到%。", "桐乡市医保局介绍，城乡居民医保财政补助标准提高至每人每年元，个人缴费标准为每人每年350元。"]
+    assert gaps_of(SIXTH) == ["高至每人每年_元", "报销比例达到_%"]
+    time_limit = next(c for s, c in found.items() if "3个月内" in s)
+    assert "time" in time_limit.kinds
+
+
+async def test_a_new_city_is_added_by_its_briefing_and_answered_once_published(admin_client, signed_in, staff, redis):
+    editor = await signed_in("editor")
+    made = await editor.json("POST", "briefings", {"city": "桐乡", "title": "桐乡市“我为群众办实事”新闻发布会",
+                                                   "date": "2026年11月", "text": SIXTH,
+                                                   "places": ["梧桐街道", "濮院镇", "乌镇镇"]}, status=201)
+    assert made["city"] == "桐乡" and made["gaps"] == ["高至每人每年_元", "报销比例达到_%"]
+    assert await redis.ttl("citizen-bot:kb:seeds") == -1                      # staff data: never expires
+    listed = await (await signed_in("viewer")).json("GET", f"briefings/{made['file']}/candidates")
+    every = [c for p in listed["paragraphs"] for c in p["candidates"]]
+    fare = next(c for c in every if c["sentence"] == FARE)
+    assert fare["suggested"]["id"] == "bus-fare"
+    lost = next(c for c in every if c["lost_figure"])
+    refused = await editor.json("POST", f"briefings/{made['file']}/answer", {"start": lost["start"],
+                                "topic": "resident-insurance-subsidy"}, status=422)
+    assert "丢失的数字" in refused["error"]
+    saved = await editor.json("POST", f"briefings/{made['file']}/answer",
+                              {"start": fare["start"], "topic": fare["suggested"]["id"]})
+    assert saved["topic"]["answers"]["桐乡"] == {"text": FARE, "quotes": [FARE], "seed": made["file"]}
+    publisher = await signed_in("publisher")
+    await publisher.json("POST", "publish", {"note": "新增桐乡公交票价", "confirm": True})
+    reply = await (await admin_client.post("/api/chat", json={"user_id": "tx", "text": "桐乡坐公交多少钱"})).json()
+    assert (reply["kind"], reply["topic"], reply["city"]) == ("answer", "bus-fare", "桐乡")
+    assert "1元" in reply["reply"] and reply["sources"][0]["seed"] == made["file"]
+    place = await (await admin_client.post("/api/chat", json={"user_id": "ty", "text": "濮院镇坐公交多少钱"})).json()
+    assert place["city"] == "桐乡"                                             # its places join the gazetteer
+    assert [e["object"] for e in await audit_of(staff, "briefing.upload")] == [made["file"]]
+    assert [e["after"]["topic"] for e in await audit_of(staff, "briefing.answer")] == ["bus-fare"]
+
+
+async def test_a_docx_upload_and_a_briefing_without_a_city(admin_client, signed_in):
+    editor = await signed_in("editor")
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    paras = "".join(f'<w:p><w:r><w:t>{line}</w:t></w:r></w:p>' for line in SIXTH.splitlines() if line)
+    doc = io.BytesIO()
+    with zipfile.ZipFile(doc, "w") as z:
+        z.writestr("word/document.xml", f'<?xml version="1.0"?><w:document xmlns:w="{w}"><w:body>{paras}'
+                                        "</w:body></w:document>")
+    h = {"Cookie": f"citizen_admin={editor.cookie}", "Origin": editor.origin, "X-CSRF-Token": editor.csrf,
+         "Content-Type": "application/octet-stream"}
+    editor.client.session.cookie_jar.clear()
+    resp = await editor.client.post("/api/admin/briefings?name=b.docx&city=桐乡&title=发布会&date=2026",
+                                    data=doc.getvalue(), headers=h)
+    made = await resp.json()
+    assert resp.status == 201 and made["gaps"] == ["高至每人每年_元", "报销比例达到_%"]
+    missing = await editor.json("POST", "briefings", {"city": "", "title": "", "text": "太短"}, status=422)
+    assert missing["error"] == "请填写城市；请填写标题；简报正文太短（至少50个字）"
