@@ -59,7 +59,7 @@ async def make_recorder(settings: Settings, redis: Redis, brain: Brain | BrainHo
     """The question log, inbox and rating offers, with users hashed under the deployment's secret."""
     secret = settings.user_hash_secret
     if not secret:
-        key = f"{settings.key_prefix}:secret:user-hash"
+        key = f"{settings.key_prefix}:admin:user-hash-secret"     # staff key space: never expires
         await redis.set(key, secrets.token_hex(32), nx=True)
         secret = (await redis.get(key)).decode()
     p = settings.key_prefix

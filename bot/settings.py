@@ -59,8 +59,8 @@ class Settings:
     metrics_shared: bool = False          # several processes on one data dir: one /metrics for them all
     extra: dict = field(default_factory=dict)
     # The key of the HMAC that citizens' ids are stored under (inbox, question log). Unset: one is made
-    # on first start and kept in Redis (`{prefix}:secret:user-hash`, no TTL); set it to keep ids apart
-    # from whoever can read Redis.
+    # on first start and kept in Redis (`{prefix}:admin:user-hash-secret`, in the staff key space: no
+    # TTL, never evicted); set it to keep ids apart from whoever can read Redis.
     user_hash_secret: str = ""
     feedback_hint: bool = True            # WeChat answers end with "回复 1 表示有帮助，2 表示没帮助"
 
