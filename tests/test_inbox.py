@@ -29,6 +29,10 @@ async def chat(client, user: str, text: str) -> dict:
     return await resp.json()
 
 
+def same_site(client) -> dict:
+    return {"Origin": f"http://{client.host}:{client.port}"}
+
+
 async def groups(c, **query) -> list[dict]:
     q = "&".join(f"{k}={v}" for k, v in query.items())
     return (await c.json("GET", "inbox" + (f"?{q}" if q else "")))["groups"]
@@ -181,11 +185,11 @@ async def test_web_chat_rating_is_stored_once_per_answer_and_not_helpful_goes_to
     resp = await admin_client.post("/api/web/chat", json={"text": BUS})
     answer = await resp.json()
     assert answer["kind"] == "answer" and answer["rating"]
-    down = await admin_client.post("/api/web/feedback", json={"rating": answer["rating"], "helpful": False})
+    down = await admin_client.post("/api/web/feedback", headers=same_site(admin_client), json={"rating": answer["rating"], "helpful": False})
     assert down.status == 200 and (await down.json())["ok"]
-    again = await admin_client.post("/api/web/feedback", json={"rating": answer["rating"], "helpful": True})
+    again = await admin_client.post("/api/web/feedback", headers=same_site(admin_client), json={"rating": answer["rating"], "helpful": True})
     assert again.status == 409
-    bad = await admin_client.post("/api/web/feedback", json={"rating": answer["rating"], "helpful": "yes"})
+    bad = await admin_client.post("/api/web/feedback", headers=same_site(admin_client), json={"rating": answer["rating"], "helpful": "yes"})
     assert bad.status == 400
     viewer = await signed_in("viewer")
     [group] = await groups(viewer)
@@ -199,7 +203,7 @@ async def test_web_chat_rating_is_stored_once_per_answer_and_not_helpful_goes_to
 async def test_another_browser_cannot_rate_someone_elses_answer(admin_client):
     answer = await (await admin_client.post("/api/web/chat", json={"text": BUS})).json()
     admin_client.session.cookie_jar.clear()                             # another browser: no cookie
-    resp = await admin_client.post("/api/web/feedback", json={"rating": answer["rating"], "helpful": True})
+    resp = await admin_client.post("/api/web/feedback", headers=same_site(admin_client), json={"rating": answer["rating"], "helpful": True})
     assert resp.status == 409
 
 
@@ -272,3 +276,11 @@ async def test_question_log_csv_hashes_users_and_defuses_formulas(admin_client, 
     assert [r[6] for r in rows[1:]] == ["'=HYPERLINK(\"http://evil\")", BUS]
     assert "citizen-0815" not in text and len({r[5] for r in rows[1:]}) == 1
     assert [e["after"]["rows"] for e in await audit_of(staff, "questions.export")] == [2]
+
+
+async def test_a_rating_from_another_site_is_refused(admin_client):
+    answer = await (await admin_client.post("/api/web/chat", json={"text": BUS})).json()
+    for headers in ({}, {"Origin": "https://evil.example"}):
+        resp = await admin_client.post("/api/web/feedback", headers=headers,
+                                       json={"rating": answer["rating"], "helpful": False})
+        assert resp.status == 403

@@ -8,7 +8,6 @@ from dataclasses import replace
 from bot.app import create_app
 from bot.channels.web import page as webpage
 from bot.state.embedded import EmbeddedRedis
-from bot.state import inbox
 from bot.state.limits import Limit
 from bot.state.store import UNANSWERED_MAX, Store
 
@@ -17,11 +16,7 @@ from .redis_server import citizen_keys
 
 wechat, fake_api = wechat_fixtures.wechat, wechat_fixtures.fake_api     # fixtures
 # Keys with no TTL that citizens' questions grow, each capped in size instead: (how to measure, the cap).
-BOUNDED = {"citizen-bot:unanswered": ("llen", UNANSWERED_MAX),
-           "citizen-bot:inbox:index": ("zcard", inbox.MAX_GROUPS),
-           "citizen-bot:inbox:counts": ("zcard", inbox.MAX_GROUPS),
-           "citizen-bot:inbox:focus": ("hlen", inbox.MAX_GROUPS),
-           "citizen-bot:inbox:texts": ("hlen", inbox.MAX_GROUPS * inbox.WORDINGS)}
+BOUNDED = {"citizen-bot:unanswered": ("llen", UNANSWERED_MAX)}
 # Staff data (knowledge versions, drafts, accounts, audit) is written at start-up, not by citizens, and
 # must never expire: volatile-lru can then never evict it.
 STAFF = ("citizen-bot:kb:", "citizen-bot:admin:")

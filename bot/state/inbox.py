@@ -20,8 +20,9 @@ expire):
   inbox:g:{id}       HASH  focus, status, reason, topic, actor, first, last, count, channels, cities, kinds
   inbox:q:{id}       HASH  wording -> count
   inbox:u:{id}       HASH  user hash -> questions counted
-TTLs: every group's keys expire KEEP seconds (180 days) after its last question or staff action, and
-the index drops groups not seen for that long. The inbox is derived from traffic: under memory pressure
+TTLs: every group's keys expire KEEP seconds (180 days) after its last question or staff action, the
+shared keys (index, counts, focus, texts) 180 days after the last question, and the index drops groups
+not seen for that long. The inbox is derived from traffic: under memory pressure
 (`volatile-lru`) Redis may evict it, never the knowledge, accounts or audit log, which have no TTL.
 Staff actions on groups are also recorded in the audit log.
 """
@@ -125,9 +126,12 @@ class Inbox:
             pipe.hset(g, mapping={"last": repr(at), **{k: json.dumps(v, ensure_ascii=False)
                                                         for k, v in tallies.items()}})
             pipe.zadd(self._key("index"), {gid: at})
-            for key in (g, q, u):
+            for key in (g, q, u, *self._shared()):
                 pipe.expire(key, KEEP)
             await pipe.execute()
+
+    def _shared(self) -> tuple[str, ...]:
+        return tuple(self._key(name) for name in ("index", "counts", "focus", "texts"))
 
     async def _trim(self, now: float) -> None:
         """Drop groups unseen for KEEP seconds, then the longest unseen beyond `max_groups`."""
@@ -203,7 +207,7 @@ class Inbox:
 
 
 def _norm(text: str) -> str:
-    from bot.understanding.text import normalize  # text normalisation lives with the understanding
+    from bot.understanding.text import normalize     # text normalisation lives with the understanding
     return normalize(text)
 
 

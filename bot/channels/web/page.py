@@ -172,6 +172,8 @@ async def chat(request: web.Request) -> web.Response:
 
 async def feedback(request: web.Request) -> web.Response:
     """👍/👎 under an answer: {"rating": <id from the answer>, "helpful": true|false}, once per answer."""
+    if cross_site(request, required=True):
+        return error(403, "请求来源不符：请在聊天页面上操作")
     try:
         payload = json.loads(await request.read())
     except ValueError:
@@ -180,8 +182,8 @@ async def feedback(request: web.Request) -> web.Response:
     helpful = payload.get("helpful") if isinstance(payload, dict) else None
     if not isinstance(rating, str) or not isinstance(helpful, bool):
         return error(400, "请求体必须是 {\"rating\": \"…\", \"helpful\": true 或 false}")
-    browser = await browser_id(request)
-    if await request.app[keys.RECORDER].rate(rating, conversation(browser), helpful) is None:
+    browser = await known_browser(request)
+    if browser is None or await request.app[keys.RECORDER].rate(rating, conversation(browser), helpful) is None:
         return error(409, "这条回答已经评价过了，或评价已过期")
     return respond(request, browser, {"ok": True, "message": "谢谢您的反馈！"})
 
