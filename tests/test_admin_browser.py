@@ -76,7 +76,7 @@ async def chat_reply(site: str, text: str) -> str:
             return (await resp.json())["reply"]
 
 
-async def wait_for_chat(site: str, wanted: str, seconds: float = 10.0) -> float:
+async def wait_for_chat(site: str, wanted: str, seconds: float = 30.0) -> float:
     """Seconds until the chat API's reply contains `wanted` (every process swaps to a new version)."""
     start = time.monotonic()
     while wanted not in await chat_reply(site, QUESTION):
