@@ -51,7 +51,8 @@ async def serving(app: web.Application):
 async def chromium():
     """Debian's Chromium, headless; each person in a test gets a context of their own (`new_context`)."""
     require_browser()
-    from playwright.async_api import async_playwright
+    from playwright.async_api import async_playwright, expect
+    expect.set_options(timeout=TIMEOUT_MS)          # assertions wait as long as actions do
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
