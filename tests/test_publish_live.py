@@ -22,6 +22,8 @@ from .redis_server import RedisServer
 from .served import Served
 
 QUESTION = "平泉坐公交车要多少钱"
+# The test asks every 20 ms until the new wording appears: far past a citizen's rate limit.
+POLLING = {"RATE_LIMIT_CHAT_USER": "100000/60", "RATE_LIMIT_CHAT_ADDRESS": "100000/60"}
 NEW = "平泉城乡公交按阶梯票价分段收费，基础票价2元，最高票价8元，出行费用同比降低了50%。"
 
 
@@ -30,7 +32,7 @@ async def two_servers(redis_server, redis, tmp_path):
     servers = []
     try:
         for name in ("a", "b"):
-            servers.append(Served(redis_server.url, tmp_path / name / "serve.log"))
+            servers.append(Served(redis_server.url, tmp_path / name / "serve.log", env=POLLING))
         await asyncio.gather(*(s.wait_ready() for s in servers))
         yield servers
     finally:
