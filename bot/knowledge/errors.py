@@ -27,6 +27,16 @@ def as_shown(figure: str, text: str) -> str:
     return found.group(0) if found else figure
 
 
+def texts_of(topic):
+    """field name -> its text in `topic` (None: no topic), for showing a figure as the answer writes it."""
+    def text(field: str) -> str:
+        parts = field.split(".")
+        if topic and len(parts) == 3 and parts[1] in topic.answers:
+            return str(getattr(topic.answers[parts[1]], parts[2], "") or "")
+        return ""
+    return text
+
+
 def field_error(f: Finding, text_of) -> FieldError:
     """`text_of(field)` gives the field's current text, to show a figure as the answer writes it."""
     v = f.value

@@ -24,7 +24,7 @@ from pypinyin import lazy_pinyin
 
 from bot.knowledge import check
 from bot.knowledge.dump import DEFAULT_FILE, knowledge_from, topic_to_raw
-from bot.knowledge.errors import field_error
+from bot.knowledge.errors import field_error, texts_of
 from bot.knowledge.schema import FIGURE_MISSING, Knowledge
 from bot.knowledge.sheets import COLUMNS, Sheet, lines_of
 
@@ -229,7 +229,7 @@ def _ground(reports, groups, made: list[dict], topics: list[dict], draft: dict, 
         first = members[0][0] if members else None
         topic = kn.topic(topic_id)
         for f in check.findings_for(kn, topic_id):
-            err = field_error(f, _text_of(topic))
+            err = field_error(f, texts_of(topic))
             parts = err.field.split(".")
             rep = rows.get(parts[1]) if len(parts) >= 2 and parts[0] == "answers" else first
             if rep is not None:
@@ -238,15 +238,6 @@ def _ground(reports, groups, made: list[dict], topics: list[dict], draft: dict, 
 
 _FIELD_NAMES = {"text": "答案", "quotes": "原文引用", "seed": "来源文件", "examples": "相似问题", "title": "标准问题",
                 "as_of": "截至日期", "review_by": "复查日期", "category": "分类", "id": "话题编号", "dept": "部门"}
-
-
-def _text_of(topic):
-    def text(name: str) -> str:
-        parts = name.split(".")
-        if topic and len(parts) == 3 and parts[1] in topic.answers:
-            return str(getattr(topic.answers[parts[1]], parts[2], "") or "")
-        return ""
-    return text
 
 
 def new_id(title: str, taken: set) -> str:
@@ -286,7 +277,7 @@ def plan_topics(raws: list[dict], draft: dict, seeds, mode: str = "overwrite") -
         for t in made:
             rep = next(r for r, raw in zip(reports, raws) if raw["id"] == t["id"])
             rep.errors += [f"{e.field}：{e.message}" for e in
-                           (field_error(f, _text_of(kn.topic(t["id"]))) for f in check.findings_for(kn, t["id"]))]
+                           (field_error(f, texts_of(kn.topic(t["id"]))) for f in check.findings_for(kn, t["id"]))]
     for rep in reports:
         if rep.errors:
             rep.status = "error"

@@ -31,7 +31,7 @@ from bot.knowledge import check
 from bot.knowledge.briefings import StaffSeeds
 from bot.knowledge.diff import TopicDiff, diff_bodies
 from bot.knowledge.dump import DEFAULT_FILE, FILE, body_of, digest, knowledge_from, topic_to_raw, yaml_part
-from bot.knowledge.errors import FieldError, field_error, shape_error
+from bot.knowledge.errors import FieldError, field_error, shape_error, texts_of
 from bot.knowledge.load import load, load_seeds, shape_problems, topic_from_raw
 from bot.knowledge.schema import Knowledge
 
@@ -155,7 +155,7 @@ class Versions:
             problems = check.problems(kn)
             if problems:
                 found = [f for t in kn.topics for f in check.topic_findings(t, kn)] + check.duplicate_findings(kn)
-                errors = [field_error(f, _text_of(kn, f.topic)) for f in found]
+                errors = [field_error(f, texts_of(kn.topic(f.topic))) for f in found]
                 raise PublishRejected(errors, problems)
             body = {"topics": draft["topics"], "headers": draft.get("headers") or {}}
             number = await self._write_version(body, live, "publish", note, actor, live,
@@ -253,7 +253,7 @@ class Versions:
                     draft["topics"].append(raw)
                 draft["edits"] = {**draft.get("edits", {}), raw["id"]: {"actor": actor, "at": time.time()}}
             kn = knowledge_from(self.seeds, draft)
-            return [field_error(f, _text_of(kn, r["id"])) for r in raws for f in check.findings_for(kn, r["id"])]
+            return [field_error(f, texts_of(kn.topic(r["id"]))) for r in raws for f in check.findings_for(kn, r["id"])]
         return await self._edit(change, actor, raws[0]["id"]) if raws else []
 
     async def retire_topic(self, topic_id: str, actor: str) -> bool:
@@ -273,7 +273,7 @@ class Versions:
                     errors = change(draft)
                     if not errors and checked:
                         kn = knowledge_from(self.seeds, draft)
-                        errors = [field_error(f, _text_of(kn, topic_id)) for f in check.findings_for(kn, topic_id)]
+                        errors = [field_error(f, texts_of(kn.topic(topic_id))) for f in check.findings_for(kn, topic_id)]
                     if errors:
                         return errors
                     draft["edits"] = {**draft.get("edits", {}), topic_id: {"actor": actor, "at": time.time()}}
@@ -347,18 +347,6 @@ def _info(meta: dict) -> VersionInfo:
 
 def _sha1(raw: bytes) -> str:
     return hashlib.sha1(raw).hexdigest()
-
-
-def _text_of(kn: Knowledge, topic_id: str):
-    """field name -> its text in the topic, for showing a figure as the answer writes it."""
-    topic = kn.topic(topic_id)
-
-    def text(field: str) -> str:
-        parts = field.split(".")
-        if topic and len(parts) == 3 and parts[1] in topic.answers:
-            return str(getattr(topic.answers[parts[1]], parts[2], "") or "")
-        return ""
-    return text
 
 
 def _put(draft: dict, raw: dict, create: bool) -> list[FieldError]:
