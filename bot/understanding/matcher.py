@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 from rapidfuzz import fuzz
 
 from bot.knowledge.schema import Knowledge
@@ -44,6 +45,9 @@ FOCUS_IDF = 4.5            # a word this rare (about 1 topic-city in 40 or fewer
 # A long story has a hundred features; its commonest ones walk the longest postings and say the least.
 # Only this many of its most distinctive features are looked up (a typed question has far fewer).
 QUERY_FEATURES = 40
+# A piece of a message keeps the scores of this many topics, its best: far more than any shortlist or
+# blend with the story needs, and bounded however large the knowledge grows.
+TOPICS_KEPT = 400
 
 
 @lru_cache(maxsize=20_000)
@@ -73,8 +77,9 @@ class Matcher:
         self._kn = knowledge
         self._tok = tokenizer
         self._index, self._coverage = TfIdfIndex(), CoverageIndex()
+        self._topic_ids = [t.id for t in knowledge.topics]
         self._examples = {t.id: tuple(normalize(e) for e in (t.title, *t.examples)) for t in knowledge.topics}
-        self._vocabulary: dict[str, frozenset[str]] = {}
+        self._synonyms: dict[str, frozenset[str]] = {}     # the synonym groups a topic's words belong to
         self._texts: dict[str, str] = {}        # everything a topic says, to find words segmented otherwise
         for topic in knowledge.topics:
             vocabulary = Counter()
@@ -88,11 +93,13 @@ class Matcher:
                 self._index.add((topic.id, city, ANSWER_DOC_WEIGHT), feats)
                 self._coverage.add((topic.id, city), vocabulary + feats)
                 vocabulary.update(feats)
-            self._vocabulary[topic.id] = frozenset(vocabulary)
+            self._synonyms[topic.id] = frozenset(f for f in vocabulary if f.startswith("s:"))
             self._texts[topic.id] = "|".join((*self._examples[topic.id], *topic.keywords,
                                               *(normalize(a.text) for a in topic.answers.values())))
         self._index.build()
         self._coverage.build()
+        self._docs = _DocTable(self._index.keys, self._topic_ids, knowledge)
+        self._cover_docs = _DocTable([(t, c, 1.0) for t, c in self._coverage.keys], self._topic_ids, knowledge)
 
     def rank_readings(self, readings: Iterable[Reading], city: str | None = None,
                       memo: dict[str, dict[str, float]] | None = None) -> list[Match]:
@@ -150,28 +157,26 @@ class Matcher:
                                         reverse=True)[:QUERY_FEATURES]))
         # A document counts if it is an example, or the answer of a city the question may be about: the
         # asked city when the topic has it, else any of the topic's cities.
-        best: dict[str, float] = {}
-        for (topic_id, doc_city, weight), cos in self._index.query(feats):
-            if doc_city is None or self._usable(topic_id, doc_city, city):
-                best[topic_id] = max(best.get(topic_id, 0.0), cos * weight)
-        cover: dict[str, float] = {}
-        for (topic_id, doc_city), share in self._coverage.query(feats):
-            if topic_id in best and self._usable(topic_id, doc_city, city):
-                cover[topic_id] = max(cover.get(topic_id, 0.0), share)
-        scores = {}
-        for topic_id, similar in best.items():
-            bonus = CITY_BONUS if city in self._kn.by_id[topic_id].answers else 0.0
-            scores[topic_id] = (1 - TOPIC_SHARE) * similar + TOPIC_SHARE * cover.get(topic_id, 0.0) + bonus
-        return scores
+        docs, cosines = self._index.query(feats)
+        usable = self._docs.usable(docs, city)
+        best = self._docs.best_per_topic(docs[usable], cosines[usable] * self._docs.weight[docs[usable]])
+        cdocs, shares = self._coverage.shares(feats)
+        usable = self._cover_docs.usable(cdocs, city) & (best[self._cover_docs.topic[cdocs]] > 0)
+        cover = self._cover_docs.best_per_topic(cdocs[usable], shares[usable])
+        touched = np.flatnonzero(best)
+        blended = ((1 - TOPIC_SHARE) * best[touched] + TOPIC_SHARE * cover[touched]
+                   + CITY_BONUS * self._docs.has_city(city)[touched])
+        if len(touched) > TOPICS_KEPT:
+            keep = np.argpartition(-blended, TOPICS_KEPT)[:TOPICS_KEPT]
+            touched, blended = touched[keep], blended[keep]
+        ids = self._topic_ids
+        return {ids[t]: s for t, s in zip(touched.tolist(), blended.tolist())}
 
     def _things(self, question: str) -> list[str]:
         """The distinctive things a question names (护照 in "想问问护照怎么办理"): nouns of high IDF. Verbs
         ("拿出了多少钱") and common nouns (部门) say too little about the topic to rule one out."""
         return [w for w in self._tok.content_words(question)
                 if self._tok.names_a_thing(w) and self._coverage.idf("w:" + w) >= FOCUS_IDF]
-
-    def _usable(self, topic_id: str, doc_city: str, city: str | None) -> bool:
-        return doc_city == city or city not in self._kn.by_id[topic_id].answers
 
     def _rerank(self, text: str, words: list[str], topic_id: str, score: float,
                 focus_words: list[str]) -> float:
@@ -197,6 +202,42 @@ class Matcher:
         (公车 for 公交车, 社保 for 社会保障: the characters in order, at most one between), or for a
         synonym."""
         synonym = self._tok.synonym(word)
-        if synonym is not None and "s:" + synonym in self._vocabulary[topic_id]:
+        if synonym is not None and "s:" + synonym in self._synonyms[topic_id]:
             return True
         return _in_order(word).search(self._texts[topic_id]) is not None
+
+
+class _DocTable:
+    """Per document, as arrays: its topic, its city (-1 for an example) and its weight; per city, which
+    topics have an answer for it. Filtering and taking the best document of each topic are then array
+    operations over the documents a query touched."""
+
+    def __init__(self, keys: list[tuple[str, str | None, float]], topic_ids: list[str], kn: Knowledge):
+        position = {t: i for i, t in enumerate(topic_ids)}
+        self._cities = {c: i for i, c in enumerate(dict.fromkeys(c for t in kn.topics for c in t.answers))}
+        self.topic = np.array([position[t] for t, _, _ in keys], dtype=np.int32)
+        self.city = np.array([self._cities[c] if c else -1 for _, c, _ in keys], dtype=np.int32)
+        self.weight = np.array([w for _, _, w in keys], dtype=np.float64)
+        self._has = np.zeros((len(self._cities), len(topic_ids)), dtype=bool)
+        for i, t in enumerate(kn.topics):
+            for c in t.answers:
+                self._has[self._cities[c], i] = True
+        self._none = np.zeros(len(topic_ids), dtype=bool)
+
+    def has_city(self, city: str | None) -> np.ndarray:
+        """Per topic: whether it has an answer for `city`."""
+        c = self._cities.get(city) if city else None
+        return self._none if c is None else self._has[c]
+
+    def usable(self, docs: np.ndarray, city: str | None) -> np.ndarray:
+        """An example; the asked city's answer; or any answer of a topic the asked city lacks."""
+        c = self._cities.get(city) if city else None
+        if c is None:
+            return np.ones(len(docs), dtype=bool)
+        doc_city = self.city[docs]
+        return (doc_city == -1) | (doc_city == c) | ~self._has[c][self.topic[docs]]
+
+    def best_per_topic(self, docs: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        best = np.zeros(len(self._none), dtype=np.float64)
+        np.maximum.at(best, self.topic[docs], scores)
+        return best
