@@ -21,39 +21,54 @@ COMMON_MIN_DOCS = 2000
 
 
 class Postings:
-    """Feature -> (docs, values), built once from each document's feature values."""
+    """Feature -> (docs, values). Documents are added one by one straight into flat arrays (no
+    per-document dicts are kept), then `freeze` sorts them by feature. A feature is known by its
+    64-bit hash in a sorted table, not by a dict of names: at a province's size the names, not the
+    postings, were most of the memory. (Python's str hash: cached on the string, fixed for a process;
+    two features sharing a 64-bit hash among a million is a chance of about 1 in 30 million.)"""
 
-    def __init__(self, documents: Iterable[Mapping[str, float]]):
-        ids: dict[str, int] = {}
-        features, docs, values = array("i"), array("i"), array("f")
-        n = 0
-        for n, feats in enumerate(documents, start=1):
-            for f, v in feats.items():
-                features.append(ids.setdefault(f, len(ids)))
-                docs.append(n - 1)
-                values.append(v)
-        f = np.frombuffer(features, dtype=np.int32)
-        order = np.argsort(f, kind="stable")       # stable: each feature's docs stay ascending
-        self.docs = np.frombuffer(docs, dtype=np.int32)[order]
-        self.values = np.frombuffer(values, dtype=np.float32)[order]
-        self.df = np.bincount(f, minlength=len(ids)).astype(np.int32)
-        self.start = np.zeros(len(ids) + 1, dtype=np.int64)
-        np.cumsum(self.df, out=self.start[1:])
-        self.ids, self.n = ids, n
+    def __init__(self):
+        self._h, self._d, self._v = array("q"), array("i"), array("f")
+        self.n = 0
+
+    def add(self, feats: Mapping[str, float]) -> None:
+        self._h.extend(map(hash, feats))
+        self._v.extend(feats.values())
+        self._d.extend(array("i", [self.n]) * len(feats))
+        self.n += 1
+
+    def freeze(self) -> Postings:
+        h = np.frombuffer(self._h, dtype=np.int64)
+        order = np.argsort(h, kind="stable")       # stable: each feature's docs stay ascending
+        h = h[order]
+        first = np.flatnonzero(np.r_[True, h[1:] != h[:-1]]) if len(h) else np.zeros(0, dtype=np.int64)
+        self.table = h[first]
+        self.start = np.r_[first, len(h)].astype(np.int64)
+        self.df = np.diff(self.start).astype(np.int32)
+        self.docs = np.frombuffer(self._d, dtype=np.int32)[order]
+        self.values = np.frombuffer(self._v, dtype=np.float32)[order]
+        self._h = self._d = self._v = None
+        return self
+
+    def find(self, feature: str) -> int | None:
+        """The feature's row, if any document has it."""
+        h = hash(feature)
+        i = int(np.searchsorted(self.table, h))
+        return i if i < len(self.table) and self.table[i] == h else None
 
     def of(self, feature: str) -> tuple[np.ndarray, np.ndarray] | None:
-        i = self.ids.get(feature)
+        i = self.find(feature)
         if i is None:
             return None
         s, e = self.start[i], self.start[i + 1]
         return self.docs[s:e], self.values[s:e]
 
     def doc_freq(self, feature: str) -> int:
-        i = self.ids.get(feature)
+        i = self.find(feature)
         return 0 if i is None else int(self.df[i])
 
     def feature_column(self) -> np.ndarray:
-        """Each posting's feature id, in posting order."""
+        """Each posting's feature row, in posting order."""
         return np.repeat(np.arange(len(self.df), dtype=np.int32), self.df)
 
 
@@ -61,18 +76,17 @@ class TfIdfIndex:
     """Cosine of TF-IDF vectors. `query` returns the documents sharing a feature and their cosines."""
 
     def __init__(self):
-        self._raw: list[Mapping[str, float]] = []
+        self._p = Postings()
         self.keys: list[Hashable] = []
 
     def add(self, key: Hashable, features: Mapping[str, float]) -> None:
         self.keys.append(key)
-        self._raw.append(features)
+        self._p.add(features)
 
     def build(self) -> TfIdfIndex:
-        self._p = p = Postings(self._raw)
-        self._raw = []
+        p = self._p.freeze()
         n = max(p.n, 1)
-        self._idf = np.log1p(n / np.maximum(p.df, 1))
+        self._idf = np.log1p(n / p.df)
         weights = p.values * self._idf[p.feature_column()]
         norms = np.sqrt(np.bincount(p.docs, weights=weights * weights, minlength=p.n))
         p.values = (weights / np.where(norms > 0, norms, 1.0)[p.docs]).astype(np.float32)
@@ -80,7 +94,7 @@ class TfIdfIndex:
         return self
 
     def idf(self, feature: str) -> float:
-        i = self._p.ids.get(feature)
+        i = self._p.find(feature)
         return 0.0 if i is None else float(self._idf[i])
 
     def query(self, features: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
@@ -100,16 +114,15 @@ class CoverageIndex:
     having many other words, which suits a topic (all its examples, keywords and answer at once)."""
 
     def __init__(self):
-        self._raw: list[Mapping[str, float]] = []
+        self._p = Postings()
         self.keys: list[Hashable] = []
 
     def add(self, key: Hashable, features: Iterable[str]) -> None:
         self.keys.append(key)
-        self._raw.append(dict.fromkeys(features, 1.0))
+        self._p.add(dict.fromkeys(features, 1.0))
 
     def build(self) -> CoverageIndex:
-        self._p = Postings(self._raw)
-        self._raw = []
+        self._p.freeze()
         self._unseen = math.log(1 + self._p.n)
         return self
 

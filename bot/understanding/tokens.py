@@ -50,7 +50,9 @@ def load_synonyms(path: Path = _SYNONYMS_FILE) -> dict[str, str]:
     return {word: group[0] for group in groups for word in group}
 
 
-FEATURES_MEMO = 32_768
+# Enough for every text of the real knowledge (about 6,000 with the briefings' sentences); a province's
+# knowledge cannot be held anyway, and 32k entries of Counters were 100 MB there.
+FEATURES_MEMO = 8192
 
 
 class Tokenizer:
