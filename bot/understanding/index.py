@@ -50,22 +50,16 @@ class Postings:
         self._h = self._d = self._v = None
         return self
 
-    def find(self, feature: str) -> int | None:
-        """The feature's row, if any document has it."""
-        h = hash(feature)
-        i = int(np.searchsorted(self.table, h))
-        return i if i < len(self.table) and self.table[i] == h else None
+    def rows(self, features: list[str]) -> np.ndarray:
+        """Each feature's row, or -1 where no document has it: one vectorised lookup per query."""
+        if not len(self.table):
+            return np.full(len(features), -1, dtype=np.int64)
+        h = np.fromiter(map(hash, features), dtype=np.int64, count=len(features))
+        i = np.minimum(np.searchsorted(self.table, h), len(self.table) - 1)
+        return np.where(self.table[i] == h, i, -1)
 
-    def of(self, feature: str) -> tuple[np.ndarray, np.ndarray] | None:
-        i = self.find(feature)
-        if i is None:
-            return None
-        s, e = self.start[i], self.start[i + 1]
-        return self.docs[s:e], self.values[s:e]
-
-    def doc_freq(self, feature: str) -> int:
-        i = self.find(feature)
-        return 0 if i is None else int(self.df[i])
+    def doc_freqs(self, rows: np.ndarray) -> np.ndarray:
+        return np.where(rows >= 0, self.df[rows], 0)
 
     def feature_column(self) -> np.ndarray:
         """Each posting's feature row, in posting order."""
@@ -93,19 +87,23 @@ class TfIdfIndex:
         self._common_df = n * COMMON_SHARE if n > COMMON_MIN_DOCS else math.inf
         return self
 
-    def idf(self, feature: str) -> float:
-        i = self._p.find(feature)
-        return 0.0 if i is None else float(self._idf[i])
+    def idfs(self, features: list[str]) -> np.ndarray:
+        """Inverse document frequencies; 0 for a feature no document has (it cannot match anything)."""
+        rows = self._p.rows(features)
+        return np.where(rows >= 0, self._idf[rows], 0.0)
 
     def query(self, features: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
         """(docs, cosines) for every document sharing a feature with the query."""
-        vec = {f: c * self.idf(f) for f, c in features.items()}
-        norm = math.sqrt(sum(w * w for w in vec.values())) or 1.0
-        vec = {f: w / norm for f, w in vec.items() if w}
+        names = list(features)
+        rows = self._p.rows(names)
+        vec = np.fromiter(features.values(), dtype=np.float64, count=len(names)) * np.where(
+            rows >= 0, self._idf[rows], 0.0)
+        vec /= math.sqrt(float(vec @ vec)) or 1.0
+        present = rows >= 0
         # Normalised before the common features go: they still count in the query's length.
-        if any(self._p.doc_freq(f) <= self._common_df for f in vec):
-            vec = {f: w for f, w in vec.items() if self._p.doc_freq(f) <= self._common_df}
-        return _accumulate(self._p, vec)
+        rare = present & (self._p.doc_freqs(rows) <= self._common_df)
+        keep = rare if rare.any() else present
+        return _accumulate(self._p, rows[keep], vec[keep])
 
 
 class CoverageIndex:
@@ -126,16 +124,24 @@ class CoverageIndex:
         self._unseen = math.log(1 + self._p.n)
         return self
 
+    def idfs(self, features: list[str]) -> np.ndarray:
+        """Inverse document frequencies; a feature no document has is as rare as can be."""
+        df = self._p.doc_freqs(self._p.rows(features))
+        return np.where(df > 0, np.log1p(self._p.n / np.maximum(df, 1)), self._unseen)
+
     def idf(self, feature: str) -> float:
-        """Inverse document frequency; a feature no document has is as rare as can be."""
-        df = self._p.doc_freq(feature)
-        return math.log(1 + self._p.n / df) if df else self._unseen
+        return float(self.idfs([feature])[0])
 
     def shares(self, features: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
         """(docs, covered share of the query) for every document sharing a feature with it."""
-        weights = {f: c * self.idf(f) for f, c in features.items()}
-        total = sum(weights.values()) or 1.0
-        return _accumulate(self._p, {f: w / total for f, w in weights.items()})
+        names = list(features)
+        rows = self._p.rows(names)
+        df = self._p.doc_freqs(rows)
+        weights = np.fromiter(features.values(), dtype=np.float64, count=len(names)) * np.where(
+            df > 0, np.log1p(self._p.n / np.maximum(df, 1)), self._unseen)
+        weights /= float(weights.sum()) or 1.0
+        present = rows >= 0
+        return _accumulate(self._p, rows[present], weights[present])
 
     def query(self, features: Mapping[str, float], keep: Callable[[Hashable], bool] | None = None
               ) -> Iterable[tuple[Hashable, float]]:
@@ -146,12 +152,25 @@ class CoverageIndex:
                 yield key, share
 
 
-def _accumulate(p: Postings, weights: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
-    """Σ weight × value over the query's features, for the documents that have any of them."""
+def _accumulate(p: Postings, rows: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Σ weight × value over the query's feature rows, for the documents that have any of them."""
+    starts, ends = p.start[rows], p.start[rows + 1]
+    touched = int((ends - starts).sum())
+    if touched * SPARSE_SHARE < p.n:
+        # Few postings: gather them and sum per document (a sort of what was touched)
+        docs = np.concatenate([p.docs[s:e] for s, e in zip(starts.tolist(), ends.tolist())] or [_NONE])
+        values = np.concatenate([p.values[s:e] * w for s, e, w in zip(starts.tolist(), ends.tolist(),
+                                                                       weights.tolist())] or [_NONE])
+        found, at = np.unique(docs, return_inverse=True)
+        return found, np.bincount(at, weights=values, minlength=len(found))
+    # Many: add into a dense array over all documents
     scores = np.zeros(p.n, dtype=np.float64)
-    for f, w in weights.items():
-        hit = p.of(f)
-        if hit is not None:
-            scores[hit[0]] += w * hit[1]
+    for s, e, w in zip(starts.tolist(), ends.tolist(), weights.tolist()):
+        scores[p.docs[s:e]] += w * p.values[s:e]
     docs = np.flatnonzero(scores)
     return docs, scores[docs]
+
+
+# Gathering and sorting k postings beats zeroing and scanning n documents while k is below n / 8.
+SPARSE_SHARE = 8
+_NONE = np.zeros(0, dtype=np.int32)

@@ -153,8 +153,10 @@ class Matcher:
         if not feats:
             return {}
         if len(feats) > QUERY_FEATURES:
-            feats = Counter(dict(sorted(feats.items(), key=lambda kv: kv[1] * self._index.idf(kv[0]),
-                                        reverse=True)[:QUERY_FEATURES]))
+            names = list(feats)
+            weight = np.fromiter(feats.values(), dtype=np.float64, count=len(names)) * self._index.idfs(names)
+            top = sorted(range(len(names)), key=lambda i: weight[i], reverse=True)[:QUERY_FEATURES]
+            feats = Counter({names[i]: feats[names[i]] for i in top})
         # A document counts if it is an example, or the answer of a city the question may be about: the
         # asked city when the topic has it, else any of the topic's cities.
         docs, cosines = self._index.query(feats)
@@ -193,7 +195,7 @@ class Matcher:
     def _content_cover(self, words: list[str], topic_id: str) -> float:
         if not words:
             return 1.0
-        weights = [self._coverage.idf("w:" + w) for w in words]
+        weights = self._coverage.idfs(["w:" + w for w in words]).tolist()
         covered = sum(wt for w, wt in zip(words, weights) if self._explains(w, topic_id))
         return covered / (sum(weights) or 1.0)
 
