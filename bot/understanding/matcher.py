@@ -139,10 +139,10 @@ class Matcher:
         if not scores:
             return []
         shortlist = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:RERANK]
-        words = self._tok.content_words(text)
+        words = self._weighed(self._tok.content_words(text))
         focus_words = []
         if focus and focus != text:
-            focus_words = self._tok.content_words(focus) if marked else self._things(focus)
+            focus_words = self._weighed(self._tok.content_words(focus) if marked else self._things(focus))
         ranked = sorted(((t, self._rerank(text, words, t, s, focus_words)) for t, s in shortlist),
                         key=lambda kv: kv[1], reverse=True)
         return [Match(t, min(s, 1.0)) for t, s in ranked[:limit]]
@@ -180,8 +180,8 @@ class Matcher:
         return [w for w in self._tok.content_words(question)
                 if self._tok.names_a_thing(w) and self._coverage.idf("w:" + w) >= FOCUS_IDF]
 
-    def _rerank(self, text: str, words: list[str], topic_id: str, score: float,
-                focus_words: list[str]) -> float:
+    def _rerank(self, text: str, words: list[tuple[str, float]], topic_id: str, score: float,
+                focus_words: list[tuple[str, float]]) -> float:
         """Blend in edit-distance likeness to the topic's closest example: the index sees shared pieces,
         this sees the whole question in order ("社保卡多久能拿到" against "社保卡多久能拿到手"); then
         scale down a topic that leaves much of the question's content unexplained."""
@@ -192,12 +192,15 @@ class Matcher:
             blended *= min(1.0, self._content_cover(focus_words, topic_id) / FOCUS_COVER)
         return blended
 
-    def _content_cover(self, words: list[str], topic_id: str) -> float:
+    def _weighed(self, words: list[str]) -> list[tuple[str, float]]:
+        """Content words with their IDF, looked up once for all the shortlist's topics."""
+        return list(zip(words, self._coverage.idfs(["w:" + w for w in words]).tolist())) if words else []
+
+    def _content_cover(self, words: list[tuple[str, float]], topic_id: str) -> float:
         if not words:
             return 1.0
-        weights = self._coverage.idfs(["w:" + w for w in words]).tolist()
-        covered = sum(wt for w, wt in zip(words, weights) if self._explains(w, topic_id))
-        return covered / (sum(weights) or 1.0)
+        covered = sum(wt for w, wt in words if self._explains(w, topic_id))
+        return covered / (sum(wt for _, wt in words) or 1.0)
 
     def _explains(self, word: str, topic_id: str) -> bool:
         """A topic accounts for a word it says (窨井 inside 窨井盖 too), for a contraction of what it says
