@@ -46,15 +46,26 @@ class Recorder:
         return getattr(self._brains, "brain", self._brains)
 
     async def record(self, inbound: Inbound, reply: Reply, max_input: int = 500) -> None:
+        async with self.log.redis.pipeline(transaction=True) as pipe:
+            self.queue(pipe, inbound, reply, max_input)
+            await pipe.execute()
+        await self.file_missed(inbound, reply, max_input)
+
+    def queue(self, pipe, inbound: Inbound, reply: Reply, max_input: int = 500) -> None:
+        """The question log's writes for this turn, added to `pipe` (the turn's closing round trip)."""
         text = inbound.text[:max_input]
         if reply.kind in ("smalltalk", "ack") or not text.strip():
             return
-        user = self.user(inbound.user_id)
-        await self.log.record(channel=inbound.channel, kind=reply.kind, topic=reply.topic, city=reply.city,
-                              user=user, text=text, confidence=reply.confidence, version=self.version)
+        self.log.queue(pipe, channel=inbound.channel, kind=reply.kind, topic=reply.topic, city=reply.city,
+                       user=self.user(inbound.user_id), text=text, confidence=reply.confidence,
+                       version=self.version)
+
+    async def file_missed(self, inbound: Inbound, reply: Reply, max_input: int = 500) -> None:
+        """A missed question into the inbox (it groups by what is there already: its own round trips)."""
+        text = inbound.text[:max_input]
         kind = missed_kind(reply)
-        if kind:
-            await self.inbox.add(self.missed(text, kind, inbound.channel, reply.city, user))
+        if kind and text.strip() and reply.kind not in ("smalltalk", "ack"):
+            await self.inbox.add(self.missed(text, kind, inbound.channel, reply.city, self.user(inbound.user_id)))
 
     def missed(self, text: str, kind: str, channel: str, city: str | None, user: str) -> Missed:
         brain = self._brain()

@@ -54,17 +54,17 @@ class Dialogue:
         return self._source if isinstance(self._source, Brain) else self._source.brain
 
     async def handle(self, inbound: Inbound) -> Reply:
-        async with self._store.user_lock(inbound.user_id):
-            session = await self._store.load_session(inbound.user_id)
-            reply, session = await self.lanes.run(inbound.channel, self.turn, inbound.text, session,
-                                                  inbound.city_hint)
-            await self._store.save_session(inbound.user_id, session)
+        async with self._store.turn(inbound.user_id) as state:     # two Redis round trips in all
+            reply, state.session = await self.lanes.run(inbound.channel, self.turn, inbound.text, state.session,
+                                                        inbound.city_hint)
+            if self.recorder:
+                state.also(lambda pipe: self.recorder.queue(pipe, inbound, reply, MAX_INPUT))
         metrics.ANSWERS.labels(inbound.channel, reply.kind).inc()
         if reply.kind in ("fallback", "refuse", "excerpt"):
             await self._store.log_unanswered(inbound.text[:MAX_INPUT], reply.city, inbound.channel, reply.kind,
                                              user=inbound.user_id)
-        if self.recorder:                 # the question log and the inbox; skipped while Redis is away
-            await self._store.guarded("record", lambda: self.recorder.record(inbound, reply, MAX_INPUT))
+        if self.recorder:                 # a missed question into the inbox; skipped while Redis is away
+            await self._store.guarded("record", lambda: self.recorder.file_missed(inbound, reply, MAX_INPUT))
         return reply
 
     async def remember_city(self, user_id: str, city: str) -> None:

@@ -46,21 +46,25 @@ class QuestionLog:
     def _key(self, *parts: str) -> str:
         return ":".join((self._prefix, *parts))
 
-    async def record(self, *, channel: str, kind: str, topic: str | None, city: str | None, user: str,
-                     text: str, confidence: float, version: int, at: float | None = None) -> None:
+    async def record(self, **entry) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            self.queue(pipe, **entry)
+            await pipe.execute()
+
+    def queue(self, pipe, *, channel: str, kind: str, topic: str | None, city: str | None, user: str,
+              text: str, confidence: float, version: int, at: float | None = None) -> None:
+        """Add the entry's writes to `pipe` (a turn sends them with its session, in one round trip)."""
         at = at or time.time()
         day = day_of(at)
         entry = {"at": round(at, 3), "channel": channel, "kind": kind, "topic": topic, "city": city, "user": user,
                  "text": text[:TEXT_MAX], "confidence": round(confidence, 3), "version": version}
         log, stats = self._key("day", day), self._key("stats", day)
         ttl = KEEP_DAYS * 24 * 3600 + 2 * 24 * 3600
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.rpush(log, json.dumps(entry, ensure_ascii=False)).ltrim(log, 0, DAY_MAX - 1)
-            pipe.hincrby(stats, f"channel:{channel}", 1).hincrby(stats, f"kind:{kind}", 1)
-            if topic and kind in ("answer", "clarify", "refuse"):
-                pipe.hincrby(stats, f"topic:{topic}", 1)
-            pipe.expire(log, ttl).expire(stats, ttl)
-            await pipe.execute()
+        pipe.rpush(log, json.dumps(entry, ensure_ascii=False)).ltrim(log, 0, DAY_MAX - 1)
+        pipe.hincrby(stats, f"channel:{channel}", 1).hincrby(stats, f"kind:{kind}", 1)
+        if topic and kind in ("answer", "clarify", "refuse"):
+            pipe.hincrby(stats, f"topic:{topic}", 1)
+        pipe.expire(log, ttl).expire(stats, ttl)
 
     async def rate(self, *, topic: str | None, city: str | None, version: int, helpful: bool,
                    at: float | None = None) -> None:

@@ -18,6 +18,8 @@ import secrets
 import time
 import unicodedata
 from collections.abc import Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
@@ -43,6 +45,21 @@ FAULTS = (RedisError, OSError, TimeoutError)
 UNANSWERED_MEMORY = 7 * 24 * 3600   # the same question is logged once a week
 UNANSWERED_PER_USER = 20            # ... and one user adds at most this many a day
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+# A turn's Redis work is two round trips: take the user's lock and read the session (_BEGIN), then write
+# the session and free the lock (_END, pipelined with the question log). KEYS: the lock, the session.
+# _BEGIN returns {1 if the lock was taken, the session or nothing}; the session is read even when the
+# lock is busy, so a turn that gives up waiting still sees the latest state.
+_BEGIN = """
+local took = redis.call('set', KEYS[1], ARGV[1], 'NX', 'PXAT', ARGV[2])
+return {took and 1 or 0, redis.call('get', KEYS[2])}
+"""
+# ARGV: the lock token ('' when the turn ran unlocked), the session, its time to live in seconds. The
+# session is written either way (as a plain SET after the turn was); the lock is freed only if ours.
+_END = """
+redis.call('set', KEYS[2], ARGV[2], 'EX', ARGV[3])
+if ARGV[1] ~= '' and redis.call('get', KEYS[1]) == ARGV[1] then redis.call('del', KEYS[1]) end
+return 1
+"""
 
 
 def client_options(call_timeout: float = CALL_TIMEOUT) -> dict:
@@ -80,6 +97,17 @@ class Breaker:
         was_closed = not self.is_open
         self.open_until = self._clock() + self.cooldown
         return was_closed
+
+
+@dataclass
+class TurnState:
+    session: Session
+    token: str                      # the lock's token; "" when the turn runs unlocked
+    extra: list[Callable[[Any], None]] = field(default_factory=list)
+
+    def also(self, queue: Callable[[Any], None]) -> None:
+        """`queue(pipeline)` adds commands to the turn's closing round trip."""
+        self.extra.append(queue)
 
 
 class ResilientStore(Store):
@@ -206,6 +234,50 @@ class ResilientStore(Store):
 
     async def put_secret(self, name: str, value: str, ttl: int) -> None:
         await self._or("put_secret", lambda: super(ResilientStore, self).put_secret(name, value, ttl), None)
+
+    # -- a turn: lock and session in two round trips ----------------------------------------------------
+    @asynccontextmanager
+    async def turn(self, user_id: str):
+        """The user's session for one turn, under their lock (see _BEGIN/_END). Set `state.session` to
+        what the turn made of it; `state.also(queue)` adds writes to the closing round trip. With Redis
+        away, the turn runs on a fresh session and nothing is saved; if the turn fails, only the lock
+        is freed."""
+        state = await self._begin_turn(user_id)
+        try:
+            yield state
+        except BaseException:
+            if state.token:
+                await self.guarded("unlock", lambda: self.redis.eval(_RELEASE, 1, self._key("lock", user_id),
+                                                                     state.token))
+            raise
+        await self.guarded("end_turn", lambda: self._end_turn(user_id, state))
+
+    async def _begin_turn(self, user_id: str) -> TurnState:
+        token = secrets.token_hex(8)
+        keys = (self._key("lock", user_id), self._key("session", user_id))
+        loop = asyncio.get_running_loop()
+        until = loop.time() + LOCK_WAIT
+        while True:
+            expiry = int((time.time() + LOCK_TTL) * 1000)      # absolute: see ResilientLock
+            got = await self.guarded("begin_turn", lambda: self.redis.eval(_BEGIN, 2, *keys, token, expiry))
+            if got is DEGRADED:
+                return TurnState(Session(), "")
+            took, raw = got[0], (got[1] if len(got) > 1 else None)
+            if took or loop.time() >= until:
+                if not took:
+                    metrics.DEGRADED.labels("lock_wait").inc()
+                    log.warning("a user's lock still held after %.1fs: answering without it", LOCK_WAIT,
+                                extra={"lock": pseudonym(keys[0])})
+                return TurnState(self.parse_session(raw), token if took else "")
+            await asyncio.sleep(0.01 + secrets.randbelow(20) / 1000)
+
+    async def _end_turn(self, user_id: str, state: TurnState) -> None:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.eval(_END, 2, self._key("lock", user_id), self._key("session", user_id), state.token,
+                      self.dump_session(state.session), self._ttl)
+            for queue in state.extra:
+                queue(pipe)
+            await pipe.execute()
 
     # -- locks -----------------------------------------------------------------------------------------
     def user_lock(self, user_id: str, timeout: float = LOCK_TTL):

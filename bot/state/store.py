@@ -43,7 +43,10 @@ class Store:
         return ":".join((self._prefix, *parts))
 
     async def load_session(self, user_id: str) -> Session:
-        raw = await self.redis.get(self._key("session", user_id))
+        return self.parse_session(await self.redis.get(self._key("session", user_id)))
+
+    @staticmethod
+    def parse_session(raw: bytes | str | None) -> Session:
         if not raw:
             return Session()
         try:
@@ -52,8 +55,12 @@ class Store:
         except (ValueError, TypeError):
             return Session()   # a corrupt session must not lock a citizen out: start afresh
 
+    @staticmethod
+    def dump_session(session: Session) -> str:
+        return json.dumps(asdict(session))
+
     async def save_session(self, user_id: str, session: Session) -> None:
-        await self.redis.set(self._key("session", user_id), json.dumps(asdict(session)), ex=self._ttl)
+        await self.redis.set(self._key("session", user_id), self.dump_session(session), ex=self._ttl)
 
     async def clear_session(self, user_id: str) -> None:
         await self.redis.delete(self._key("session", user_id))

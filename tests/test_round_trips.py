@@ -1,0 +1,66 @@
+"""A turn's Redis work is two round trips: lock and session read, then session write, unlock and the
+question log (the issue's serving target; each trip is a few hundred microseconds under load)."""
+import time
+
+import pytest
+from redis.asyncio.connection import AbstractConnection
+
+from bot.app import make_dialogue, make_recorder
+from bot.models import Inbound
+from bot.state.questions import day_of
+from bot.state.store import Session
+
+
+@pytest.fixture
+def trips(monkeypatch):
+    """Counts what is sent to Redis: one count per command or pipeline written to a connection."""
+    sent = []
+    original = AbstractConnection.send_packed_command
+
+    async def counting(self, command, check_health=True):
+        sent.append(command)
+        return await original(self, command, check_health)
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
+    return sent
+
+
+@pytest.fixture
+async def recorded(settings, redis, brain):
+    recorder = await make_recorder(settings, redis, brain)
+    return make_dialogue(settings, redis, brain, recorder)
+
+
+async def test_an_answered_turn_costs_two_round_trips(recorded, redis, trips):
+    dialogue, store = recorded
+    reply = await dialogue.handle(Inbound("web", "trips-1", "平泉公交基础票价是多少"))
+    assert reply.kind == "answer" and "2元" in reply.text
+    assert len(trips) == 2
+    # ... and both did their work: the session is saved, the lock is free, the question is logged
+    assert (await store.load_session("trips-1")).topic == reply.topic
+    assert await redis.keys("*lock*") == []
+    assert len(await dialogue.recorder.log.entries(day_of(time.time()))) == 1
+
+
+async def test_a_follow_up_sees_the_session_the_first_turn_saved(recorded, trips):
+    dialogue, _ = recorded
+    first = await dialogue.handle(Inbound("web", "trips-2", "老旧小区改造进展怎么样"))
+    second = await dialogue.handle(Inbound("web", "trips-2", "定州"))
+    assert first.kind == "clarify" and second.city == "定州" and "100个" in second.text
+    assert len(trips) == 4
+
+
+async def test_a_busy_lock_is_waited_for_and_then_the_turn_goes_on(recorded, redis):
+    dialogue, store = recorded
+    await redis.set("citizen-bot:lock:trips-3", "someone-else", px=300)
+    reply = await dialogue.handle(Inbound("web", "trips-3", "平泉公交基础票价是多少"))
+    assert reply.kind == "answer"
+    assert await redis.get("citizen-bot:lock:trips-3") is None       # theirs lapsed; ours was freed
+
+
+async def test_a_turn_that_fails_frees_the_lock_and_saves_nothing(recorded, redis):
+    _, store = recorded
+    with pytest.raises(RuntimeError):
+        async with store.turn("trips-4") as state:
+            state.session = Session(city="寿光")
+            raise RuntimeError("the turn broke")
+    assert await redis.keys("*trips-4*") == []
