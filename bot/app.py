@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 
 from bot import keys
 from bot.dialogue.lanes import Lanes
+from bot.dialogue.memo import TurnMemo
 from bot.dialogue.record import Recorder
 from bot.dialogue.turn import Dialogue
 from bot.knowledge.versions import Versions
@@ -52,6 +53,7 @@ def make_dialogue(settings: Settings, redis: Redis, brain: Brain | BrainHolder,
     store = ResilientStore(redis, settings.key_prefix, settings.session_ttl)
     dialogue = Dialogue(brain, store, recorder)
     dialogue.lanes = Lanes()           # turns' CPU work off the event loop, WeChat in a lane of its own
+    dialogue.memo = TurnMemo(settings.turn_memo)
     return dialogue, store
 
 

@@ -55,6 +55,7 @@ class Settings:
     header_timeout: float = 10.0          # seconds for a request's headers to arrive (from connect/last reply)
     body_timeout: float = 10.0            # seconds for its body (at most 64 KB) to arrive
     max_connections: int = 1000           # open connections per process; more are closed at once
+    turn_memo: int = 4096                 # replies to repeated questions remembered per process; 0: off
     log_hash_secret: str | None = None    # HMAC key for citizens' ids in logs (random per process if unset)
     metrics_shared: bool = False          # several processes on one data dir: one /metrics for them all
     extra: dict = field(default_factory=dict)
@@ -80,6 +81,7 @@ class Settings:
                    trust_forwarded=_flag(env, "TRUST_FORWARDED"),
                    header_timeout=_int(env, "HEADER_TIMEOUT", 10), body_timeout=_int(env, "BODY_TIMEOUT", 10),
                    max_connections=_int(env, "MAX_CONNECTIONS", 1000),
+                   turn_memo=_int(env, "TURN_MEMO", 4096),
                    log_hash_secret=env.get("LOG_HASH_SECRET") or None,
                    metrics_shared=_flag(env, "METRICS_SHARED"),
                    user_hash_secret=env.get("USER_HASH_SECRET", ""),

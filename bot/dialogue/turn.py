@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from bot.dialogue import replies, smalltalk
 from bot.dialogue.lanes import Inline
+from bot.dialogue.memo import TurnMemo
 from bot.knowledge.schema import Topic
 from bot.models import Inbound, Reply
 from bot.observability import metrics
@@ -43,6 +44,7 @@ class Dialogue:
     """`brain` is a Brain, or a holder whose `.brain` is the live one: each turn takes the Brain once, at
     its start, so a turn in flight finishes on the Brain it began with while a new version swaps in."""
     lanes = Inline()          # where a turn's CPU work runs; the app puts it in worker threads (lanes.py)
+    memo = TurnMemo(0)        # replies to repeated questions; the app turns it on (memo.py)
 
     def __init__(self, brain: Brain | BrainHolder, store: Store | None, recorder: Recorder | None = None):
         self._source = brain
@@ -78,7 +80,9 @@ class Dialogue:
             await self._store.clear_session(user_id)
 
     def turn(self, text: str, session: Session, city_hint: str | None = None) -> tuple[Reply, Session]:
-        return Turn(self.brain, session, city_hint).run(text)
+        brain = self.brain
+        return self.memo.get_or_run(brain, (text, session, city_hint),
+                                    lambda: Turn(brain, session, city_hint).run(text))
 
 
 class Turn:

@@ -29,6 +29,8 @@ LATE_SENDS = Counter("citizen_bot_wechat_late_sends_total", "Replies sent by the
                      "deadline", ["result"])
 REPLAYS = Counter("citizen_bot_wechat_refused_total", "WeChat callbacks refused by the replay guard", ["reason"])
 RATE_LIMITED = Counter("citizen_bot_rate_limited_total", "Requests refused with 429", ["limit"])
+TURN_MEMO = Counter("citizen_bot_turn_memo_total", "Turns answered from the memo of repeated questions (hit) "
+                    "or worked out (miss)", ["result"])
 SHED = Counter("citizen_bot_shed_total", "Turns refused because the work queue was full", ["lane"])
 LOOP_LAG = Histogram("citizen_bot_event_loop_lag_seconds", "How late the event loop ran a timer", buckets=_LAG)
 
