@@ -64,3 +64,13 @@ async def test_a_turn_that_fails_frees_the_lock_and_saves_nothing(recorded, redi
             state.session = Session(city="寿光")
             raise RuntimeError("the turn broke")
     assert await redis.keys("*trips-4*") == []
+
+
+async def test_a_chat_request_costs_three_round_trips_with_its_rate_limits(client, trips):
+    # the address and user limits are counted together, then the turn's two; the first request opens
+    # the pooled connections (their handshake is not per request)
+    await client.post("/api/chat", json={"user_id": "trips-5", "text": "定州路灯装了多少"})
+    trips.clear()
+    response = await client.post("/api/chat", json={"user_id": "trips-6", "text": "平泉公交基础票价是多少"})
+    assert response.status == 200 and "2元" in (await response.json())["reply"]
+    assert len(trips) == 3

@@ -31,17 +31,29 @@ class RateLimiter:
 
     async def hit(self, name: str, key: str) -> Verdict:
         """Count one request of `key` against limit `name`. Redis away: allowed (and counted as degraded)."""
-        limit = self.limits[name]
-        now = self._clock()
-        window = int(now // limit.per)
-        redis_key = self._store._key("rate", name, key, str(window))
+        return await self.hit_all((name, key))
 
-        async def count() -> int:
+    async def hit_all(self, *pairs: tuple[str, str]) -> Verdict:
+        """Count one request against several limits in one round trip (a chat request is counted per
+        address and per user); refused if any refuses, with the longest wait."""
+        now = self._clock()
+        counted = []
+        for name, key in pairs:
+            limit = self.limits[name]
+            window = int(now // limit.per)
+            counted.append((name, limit, window, self._store._key("rate", name, key, str(window))))
+
+        async def count() -> list[int]:
             async with self._store.redis.pipeline(transaction=True) as pipe:
-                used, _ = await pipe.incr(redis_key).expire(redis_key, limit.per + 1).execute()
-            return used
+                for _, limit, _, redis_key in counted:
+                    pipe.incr(redis_key).expire(redis_key, limit.per + 1)
+                return (await pipe.execute())[::2]
         used = await self._store.guarded("rate_limit", count)
-        if used is DEGRADED or used <= limit.count:
+        if used is DEGRADED:
             return Verdict(True)
-        metrics.RATE_LIMITED.labels(name).inc()
-        return Verdict(False, max(1, int((window + 1) * limit.per - now + 0.999)))
+        waits = []
+        for (name, limit, window, _), n in zip(counted, used):
+            if n > limit.count:
+                metrics.RATE_LIMITED.labels(name).inc()
+                waits.append(max(1, int((window + 1) * limit.per - now + 0.999)))
+        return Verdict(False, max(waits)) if waits else Verdict(True)

@@ -67,10 +67,9 @@ async def rate_limits(request: web.Request, handler):
     if where is None or request.method != "POST" or LIMITER not in request.app:
         return await handler(request)
     limiter = request.app[LIMITER]
-    verdict = await limiter.hit("chat-address", client_address(request))
-    if verdict.allowed:
-        user = await user_of(request, where)
-        verdict = await limiter.hit("chat-user", user) if user else verdict
+    user = await user_of(request, where)
+    limits = [("chat-address", client_address(request))] + ([("chat-user", user)] if user else [])
+    verdict = await limiter.hit_all(*limits)        # one round trip for both
     return await handler(request) if verdict.allowed else too_many(verdict)
 
 
