@@ -99,13 +99,17 @@ async def _media(msg, c: Conversation) -> str:
 
 
 async def _welcome(msg, c: Conversation) -> str:
-    return say.WELCOME
+    return say.welcome(_cities(c))
+
+
+def _cities(c: Conversation) -> tuple[str, ...]:
+    return c.brains.brain.knowledge.answered_cities
 
 
 async def _menu(msg, c: Conversation) -> str:
     """A menu button whose key is a topic id asks that topic's first example question."""
     topic = c.brains.brain.knowledge.topic(_string(msg.key).strip())
-    return await ask(c, msg.source, canonical_question(topic)) if topic else say.MENU_UNKNOWN
+    return await ask(c, msg.source, canonical_question(topic)) if topic else say.menu_unknown(_cities(c))
 
 
 async def _location_event(msg, c: Conversation) -> str:
@@ -121,7 +125,7 @@ async def _location_event(msg, c: Conversation) -> str:
 async def _location_message(msg, c: Conversation) -> str:
     city = _nearest(msg, "location_x", "location_y")
     if city is None:
-        return say.OUTSIDE if _coordinates(msg, "location_x", "location_y") else say.MEDIA_HINT
+        return say.outside(_cities(c)) if _coordinates(msg, "location_x", "location_y") else say.MEDIA_HINT
     await c.dialogue.remember_city(user_id(msg.source), city)
     return say.located(city)
 
