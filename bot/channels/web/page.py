@@ -21,9 +21,11 @@ from bot.dialogue.replies import canonical_question
 from bot.dialogue.turn import Dialogue
 from bot.knowledge.schema import CITIES
 from bot.models import Inbound
+from bot.state.resilient import DEGRADED
 from bot.state.store import Session
 from bot.understanding.brain import Brain
 
+RATING_AWAY = "抱歉，系统暂时有点忙，这次评价没能记下，请稍后再点一次。"
 COOKIE = "cb_sid"
 _BROWSER_ID = re.compile(r"^[A-Za-z0-9_-]{32}$")        # what secrets.token_urlsafe(24) produces
 STATIC = Path(__file__).resolve().parent / "static"
@@ -166,7 +168,10 @@ async def chat(request: web.Request) -> web.Response:
     now = time.time()
     await request.app[keys.STORE].append_history(user, {"role": "user", "text": text, "at": now},
                                               {"role": "bot", "at": now, **reply})
-    rating = await request.app[keys.RECORDER].offer(inbound, answer)
+    # With Redis away the answer still goes out, without rating buttons: an offer could not be kept.
+    recorder = request.app[keys.RECORDER]
+    rating = await request.app[keys.STORE].guarded("offer", lambda: recorder.offer(inbound, answer))
+    rating = None if rating is DEGRADED else rating
     return respond(request, browser, {**reply, "rating": rating} if rating else reply)
 
 
@@ -182,8 +187,12 @@ async def feedback(request: web.Request) -> web.Response:
     helpful = payload.get("helpful") if isinstance(payload, dict) else None
     if not isinstance(rating, str) or not isinstance(helpful, bool):
         return error(400, "请求体必须是 {\"rating\": \"…\", \"helpful\": true 或 false}")
-    browser = await known_browser(request)
-    if browser is None or await request.app[keys.RECORDER].rate(rating, conversation(browser), helpful) is None:
+    browser, recorder = await known_browser(request), request.app[keys.RECORDER]
+    rate = lambda: recorder.rate(rating, conversation(browser), helpful)  # noqa: E731
+    rated = None if browser is None else await request.app[keys.STORE].guarded("rate", rate)
+    if rated is DEGRADED:          # the offer is kept: the same button works once Redis is back
+        return error(503, RATING_AWAY)
+    if rated is None:
         return error(409, "这条回答已经评价过了，或评价已过期")
     return respond(request, browser, {"ok": True, "message": "谢谢您的反馈！"})
 

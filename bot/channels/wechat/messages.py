@@ -13,6 +13,7 @@ from bot.dialogue.record import Recorder
 from bot.dialogue.replies import canonical_question
 from bot.dialogue.turn import Dialogue
 from bot.models import Inbound
+from bot.state.resilient import DEGRADED
 from bot.state.store import Store
 from bot.understanding.holder import BrainHolder
 from bot.understanding.places import nearest_city
@@ -63,19 +64,27 @@ async def _rating(c: Conversation, user: str, text: str) -> str:
     word = text.strip().rstrip("。.！!")
     if not (c.recorder and c.feedback_hint and word in say.RATINGS):
         return ""
-    offer = await c.recorder.offers.awaited(c.recorder.user(user))
-    if offer and await c.recorder.rate(offer, user, say.RATINGS[word]):
-        return say.THANKS
-    return ""
+    # With Redis away it cannot be known whether an answer awaits a rating; a bare "1" or "2" is still
+    # not a question, so the user hears the rating was not kept rather than a fallback.
+    offer = await c.store.guarded("rating", lambda: c.recorder.offers.awaited(c.recorder.user(user)))
+    if offer is DEGRADED:
+        return say.RATING_AWAY
+    rated = await c.store.guarded("rate", lambda: c.recorder.rate(offer, user, say.RATINGS[word])) if offer else None
+    if rated is DEGRADED:
+        return say.RATING_AWAY
+    return say.THANKS if rated else ""
 
 
 async def _offer(c: Conversation, inbound: Inbound, reply) -> str:
     """The rating hint for an answer (and the offer its "1"/"2" will rate); "" otherwise."""
     if not (c.recorder and c.feedback_hint):
         return ""
-    offer = await c.recorder.offer(inbound, reply)
-    await c.recorder.offers.await_rating(c.recorder.user(inbound.user_id), offer)
-    return say.RATE_HINT if offer else ""
+    async def make() -> str | None:
+        offer = await c.recorder.offer(inbound, reply)
+        await c.recorder.offers.await_rating(c.recorder.user(inbound.user_id), offer)
+        return offer
+    offer = await c.store.guarded("offer", make)      # with Redis away: no hint for a rating not kept
+    return say.RATE_HINT if offer and offer is not DEGRADED else ""
 
 
 async def page(c: Conversation, openid: str, text: str) -> str:

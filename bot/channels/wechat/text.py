@@ -16,6 +16,7 @@ NOTHING_MORE = "前面的回答已经全部发完了。请问还想了解什么�
 RATE_HINT = "\n（回复 1 表示有帮助，2 表示没帮助）"
 RATINGS = {"1": True, "2": False}
 THANKS = "谢谢您的评价！还有什么想问的，直接发给我就好。"
+RATING_AWAY = "抱歉，系统暂时有点忙，这次评价没能记下，请稍后再回复一次。有问题可以直接打字提问。"
 TROUBLE = f"抱歉，系统暂时有点忙，请稍后再问一次，或拨打{HOTLINE}咨询。"
 
 # Where a long answer may be cut: after a sentence, else after a clause.
