@@ -60,9 +60,6 @@ class Dialogue:
                                                   inbound.city_hint)
             await self._store.save_session(inbound.user_id, session)
         metrics.ANSWERS.labels(inbound.channel, reply.kind).inc()
-        if reply.kind in ("fallback", "refuse", "excerpt"):
-            await self._store.log_unanswered(inbound.text[:MAX_INPUT], reply.city, inbound.channel, reply.kind,
-                                             user=inbound.user_id)
         if self.recorder:                 # the question log and the inbox; skipped while Redis is away
             await self._store.guarded("record", lambda: self.recorder.record(inbound, reply, MAX_INPUT))
         return reply
