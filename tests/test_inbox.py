@@ -273,8 +273,7 @@ async def test_a_web_rating_while_redis_is_away_is_answered_clearly_and_can_be_g
     assert await _until(rate_again)                      # the offer was kept: the rating counts once back
 
 
-async def test_a_wechat_1_while_redis_is_away_is_taken_as_a_rating_not_a_question(wechat, redis_server,
-                                                                                  monkeypatch):  # noqa: F811
+async def test_a_wechat_1_while_redis_is_away_is_a_rating_not_a_question(wechat, redis_server, monkeypatch):  # noqa: F811
     h = await wechat()
     answer = await h.sim.post(h.sim.text(BUS, user="oAway"))
     assert answer.text.endswith(say.RATE_HINT)

@@ -17,9 +17,8 @@ from yarl import URL
 from bot import keys
 from bot.assets import StaticPage
 from bot.channels.web.api import MAX_TEXT, encodable, error, loads
-from bot.dialogue.replies import canonical_question
+from bot.dialogue.replies import canonical_question, places
 from bot.dialogue.turn import Dialogue
-from bot.knowledge.schema import CITIES
 from bot.models import Inbound
 from bot.state.resilient import DEGRADED
 from bot.state.store import Session
@@ -69,11 +68,12 @@ def starter_questions(brain: Brain) -> tuple[str, ...]:
     Each is put to the dialogue once here, so a chip the page offers is never met with "which one?"."""
     dialogue = Dialogue(brain, None)                  # only its pure turn logic runs: no Redis needed
     topics = sorted(brain.knowledge.topics, key=lambda t: -len(t.answers))
+    cities = brain.knowledge.answered_cities
     seen, out = set(), []
     for topic in topics:
         if topic.category in seen or not topic.answers:
             continue
-        wanted = CITIES[len(out) % len(CITIES)]
+        wanted = cities[len(out) % len(cities)]
         question = canonical_question(topic, wanted if wanted in topic.answers else topic.cities()[0])
         reply, _ = dialogue.turn(question, Session())
         if reply.kind == "answer" and reply.topic == topic.id:
@@ -82,6 +82,15 @@ def starter_questions(brain: Brain) -> tuple[str, ...]:
         if len(out) == STARTERS:
             break
     return tuple(out)
+
+
+def opening(app: web.Application) -> dict:
+    """What the page shows before the first message: a welcome naming the cities of the published
+    version (a city staff add is named once its first answer is published), and starter questions."""
+    cities = app[keys.BRAIN].brain.knowledge.answered_cities
+    welcome = (f"您好！我可以回答{places(cities)}发布会介绍过的民生问题，比如公交票价、医保报销、社保卡办理、"
+               "课后服务、老旧小区改造等。请直接输入问题，或点下面的问题试试。")
+    return {"welcome": welcome, "starters": list(app[STARTER_CACHE].of(app))}
 
 
 async def index(request: web.Request) -> web.Response:
@@ -202,9 +211,9 @@ async def history(request: web.Request) -> web.Response:
     cookie-less GETs cannot fill Redis. The first question issues the cookie."""
     browser = await known_browser(request)
     if browser is None:
-        return web.json_response({"messages": [], "starters": list(request.app[STARTER_CACHE].of(request.app))})
+        return web.json_response({"messages": [], **opening(request.app)})
     messages = await request.app[keys.STORE].history(conversation(browser))
-    return respond(request, browser, {"messages": messages, "starters": list(request.app[STARTER_CACHE].of(request.app))})
+    return respond(request, browser, {"messages": messages, **opening(request.app)})
 
 
 def cross_site(request: web.Request, required: bool) -> bool:
@@ -222,11 +231,11 @@ async def reset(request: web.Request) -> web.Response:
         return error(403, "请求来源不符：请在聊天页面上操作")
     browser = await known_browser(request)
     if browser is None:                   # nothing to forget, and nothing to write
-        return web.json_response({"ok": True, "starters": list(request.app[STARTER_CACHE].of(request.app))})
+        return web.json_response({"ok": True, **opening(request.app)})
     user = conversation(browser)
     await request.app[keys.DIALOGUE].reset(user)
     await request.app[keys.STORE].clear_history(user)
-    return respond(request, browser, {"ok": True, "starters": list(request.app[STARTER_CACHE].of(request.app))})
+    return respond(request, browser, {"ok": True, **opening(request.app)})
 
 
 async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
