@@ -73,7 +73,8 @@ def test_a_count_lost_after_a_place_or_before_a_surviving_digit_is_flagged(text,
 
 @pytest.mark.parametrize("text", [
     "发布会于2021年06月30日举行，票价0.5元。", "社区个人信息保护到位。", "全市所有社区所在地均设服务站。",
-    "城市家庭年收入增长10%。", "农村户厕改造全部完成。",
+    "城市家庭年收入增长10%。", "农村户厕改造全部完成。", "邀请省市名医坐诊。", "市所辖各县区全部完成。",
+    "全村种粮大户享受补贴。", "城区所需资金已到位。",
 ])
 def test_whole_figures_and_words_that_begin_with_a_counter_are_not_gaps(text):
     assert gaps_of(text) == []

@@ -104,8 +104,8 @@ class Knowledge:
     def answered_cities(self) -> tuple[str, ...]:
         """The cities this version answers for, as the bot names them to citizens. A briefing staff
         uploaded is not a city the bot covers until an answer for it is published."""
-        have = {city for t in self.topics for city in t.answers}
-        return tuple(c for c in self.cities if c in have)
+        have = in_order(city for t in self.topics for city in t.answers)
+        return tuple(c for c in self.cities if c in have) + tuple(c for c in have if c not in self.cities)
 
     def seed_for(self, city: str) -> Seed | None:
         return next((s for s in self.seeds.values() if s.city == city), None)
