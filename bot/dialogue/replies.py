@@ -110,7 +110,8 @@ def refuse_other_place(kn: Knowledge, place: str, topic: Topic | None, score: fl
 
 
 def fallback(kn: Knowledge, suggestions: tuple[str, ...]) -> Reply:
-    text = f"抱歉，这个问题我在发布会资料里没有找到答案。{scope(kn.answered_cities)}。其他问题请拨打{HOTLINE}咨询。"
+    text = (f"抱歉，这个问题我在发布会资料里没有找到答案。{scope(kn.answered_cities)}。"
+            f"其他问题请拨打{HOTLINE}咨询。")
     return Reply(text, None, None, 0.0, (), suggestions, "fallback")
 
 
@@ -120,9 +121,10 @@ def ask_city_topic(city: str, suggestions: tuple[str, ...]) -> Reply:
 
 
 def empty_input(kn: Knowledge) -> Reply:
-    return Reply(f"您好像还没有输入问题。{scope(kn.answered_cities)}，请直接打字提问。", None, None, 0.0, (), (), "fallback")
+    text = f"您好像还没有输入问题。{scope(kn.answered_cities)}，请直接打字提问。"
+    return Reply(text, None, None, 0.0, (), (), "fallback")
 
 
 def unreadable_input(kn: Knowledge) -> Reply:
-    return Reply(f"抱歉，没看懂您的意思。{scope(kn.answered_cities)}，请用文字提问；也可以拨打{HOTLINE}。", None, None, 0.0, (), (),
-                 "fallback")
+    text = f"抱歉，没看懂您的意思。{scope(kn.answered_cities)}，请用文字提问；也可以拨打{HOTLINE}。"
+    return Reply(text, None, None, 0.0, (), (), "fallback")

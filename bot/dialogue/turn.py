@@ -103,7 +103,8 @@ class Turn:
         return self._question(understand(text[:MAX_INPUT], self.d.gazetteer, self.d.spelling))
 
     def _smalltalk(self, kind: str) -> Reply:
-        return Reply(smalltalk.reply(kind, self.kn.answered_cities), None, None, 1.0, (), self._popular(self.session.home), "smalltalk")
+        text = smalltalk.reply(kind, self.kn.answered_cities)
+        return Reply(text, None, None, 1.0, (), self._popular(self.session.home), "smalltalk")
 
     def _question(self, u: Understood) -> tuple[Reply, Session]:
         self.u = u

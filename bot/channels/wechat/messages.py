@@ -69,7 +69,9 @@ async def _rating(c: Conversation, user: str, text: str) -> str:
     offer = await c.store.guarded("rating", lambda: c.recorder.offers.awaited(c.recorder.user(user)))
     if offer is DEGRADED:
         return say.RATING_AWAY
-    rated = await c.store.guarded("rate", lambda: c.recorder.rate(offer, user, say.RATINGS[word])) if offer else None
+    if not offer:
+        return ""
+    rated = await c.store.guarded("rate", lambda: c.recorder.rate(offer, user, say.RATINGS[word]))
     if rated is DEGRADED:
         return say.RATING_AWAY
     return say.THANKS if rated else ""
@@ -79,6 +81,7 @@ async def _offer(c: Conversation, inbound: Inbound, reply) -> str:
     """The rating hint for an answer (and the offer its "1"/"2" will rate); "" otherwise."""
     if not (c.recorder and c.feedback_hint):
         return ""
+
     async def make() -> str | None:
         offer = await c.recorder.offer(inbound, reply)
         await c.recorder.offers.await_rating(c.recorder.user(inbound.user_id), offer)
