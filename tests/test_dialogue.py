@@ -75,6 +75,7 @@ async def test_out_of_scope_gets_a_polite_fallback(ask, question):
 
 @pytest.mark.parametrize("text,kind,needle", [
     ("你好", "smalltalk", "平泉"), ("谢谢", "smalltalk", "不客气"), ("你能做什么", "smalltalk", "寿光"),
+    ("你们能查哪些城市", "smalltalk", "平泉、定州、驻马店、宁德、寿光五地"), ("哪些城市可以问", "smalltalk", "寿光"),
 ])
 async def test_greetings_thanks_and_help(ask, text, kind, needle):
     reply = await ask(text)

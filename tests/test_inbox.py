@@ -2,6 +2,7 @@
 API, the web page and WeChat; staff read and act over /api/admin/."""
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import time
@@ -10,6 +11,7 @@ from datetime import datetime
 
 from bot import keys
 from bot.app import create_app
+from bot.channels.web import page as say_web
 from bot.channels.wechat import text as say
 from bot.state.inbox import KEEP, Inbox, Missed
 from bot.state.questions import ZONE, QuestionLog, day_of, last_days
@@ -236,6 +238,56 @@ async def test_wechat_rating_hint_can_be_turned_off(aiohttp_client, settings, re
         assert one.text != say.THANKS
     finally:
         await sim.close()
+
+
+# -- ratings while Redis is away ----------------------------------------------------------------------
+
+async def _until(check, seconds: float = 15.0):
+    """check() until it gives something truthy; a generous bound, not a timing."""
+    deadline = time.monotonic() + seconds
+    while not (result := await check()) and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+    return result
+
+
+async def test_a_web_rating_while_redis_is_away_is_answered_clearly_and_can_be_given_later(admin_client,
+                                                                                            redis_server):
+    answer = await (await admin_client.post("/api/web/chat", json={"text": BUS})).json()
+    redis_server.pause()
+    try:
+        rated = await admin_client.post("/api/web/feedback", headers=same_site(admin_client),
+                                        json={"rating": answer["rating"], "helpful": False})
+        said = await rated.json()
+        asked = await admin_client.post("/api/web/chat", json={"text": BUS})
+        meanwhile = await asked.json()
+    finally:
+        redis_server.resume()
+    assert rated.status == 503 and said == {"error": say_web.RATING_AWAY}
+    assert asked.status == 200 and meanwhile["kind"] == "answer" and "2元" in meanwhile["reply"]
+    assert "rating" not in meanwhile                     # no buttons for a rating that could not be kept
+
+    async def rate_again():
+        resp = await admin_client.post("/api/web/feedback", headers=same_site(admin_client),
+                                       json={"rating": answer["rating"], "helpful": False})
+        return resp.status == 200
+    assert await _until(rate_again)                      # the offer was kept: the rating counts once back
+
+
+async def test_a_wechat_1_while_redis_is_away_is_a_rating_not_a_question(wechat, redis_server, monkeypatch):  # noqa: F811
+    h = await wechat()
+    answer = await h.sim.post(h.sim.text(BUS, user="oAway"))
+    assert answer.text.endswith(say.RATE_HINT)
+    asked = h.count_dialogue(monkeypatch)
+    redis_server.pause()
+    try:
+        rated = await h.sim.post(h.sim.text("1", user="oAway"))
+    finally:
+        redis_server.resume()
+    assert rated.status == 200 and rated.text == say.RATING_AWAY
+    assert asked == []                                   # "1" never reached the dialogue
+    log = h.app[keys.RECORDER].log
+    assert await _until(lambda: log.entries(day_of(time.time())))
+    assert [e["text"] for e in await log.entries(day_of(time.time()))] == [BUS]
 
 
 # -- dashboard ------------------------------------------------------------------------------------

@@ -1,15 +1,19 @@
 """Two real `python -m bot serve` processes sharing one real redis-server: a browser that talks to one and
-then the other keeps its conversation (pending clarification, remembered city, history)."""
+then the other keeps its conversation (pending clarification, remembered city, history); a briefing staff
+upload through one is worked on and answered by the other."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import aiohttp
 import pytest
 
 from bot.channels.web.page import COOKIE
 
+from .admin_helpers import Console, add_user, admin_settings, staff  # noqa: F401
 from .served import Served
+from .test_briefings import FARE, SIXTH
 
 REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=20)
 
@@ -71,3 +75,50 @@ async def test_start_over_on_one_process_is_seen_by_the_other(two_servers, http)
         assert (await resp.json())["messages"] == []
     reply, _ = await say(http, a, "定州", browser)
     assert "100个" not in reply["reply"]                    # nothing is waiting for a city any more
+
+
+class _Remote:
+    """What the staff-console Console needs of a test client, for a served process."""
+
+    def __init__(self, http: aiohttp.ClientSession, server: Served):
+        self.session, self.host, self.port, self._url = http, "127.0.0.1", server.port, server.url
+
+    def request(self, method: str, path: str, **kw):
+        return self.session.request(method, self._url + path, **kw)
+
+
+async def signed_in_on(http, server: Served, name: str) -> Console:
+    console = Console(_Remote(http, server))
+    await console.login(name)
+    return console
+
+
+async def test_a_briefing_uploaded_through_one_process_is_worked_on_and_answered_by_the_other(
+        two_servers, http, add_user):  # noqa: F811
+    a, b = two_servers
+    for name, role in (("ed", "editor"), ("pub", "publisher")):
+        await add_user(name, role)
+    made = await (await signed_in_on(http, a, "ed")).json("POST", "briefings", {
+        "city": "桐乡", "title": "桐乡市“我为群众办实事”新闻发布会", "date": "2026年11月", "text": SIXTH,
+        "places": ["梧桐街道", "濮院镇", "乌镇镇"]}, status=201)
+    on_b = await signed_in_on(http, b, "ed")
+    listed = await on_b.json("GET", f"briefings/{made['file']}/candidates")     # B reads it from Redis
+    fare = next(c for p in listed["paragraphs"] for c in p["candidates"] if c["sentence"] == FARE)
+    assert listed["city"] == "桐乡" and listed["gaps"] == ["高至每人每年_元", "报销比例达到_%"]
+    saved = await on_b.json("POST", f"briefings/{made['file']}/answer", {"start": fare["start"], "topic": "bus-fare"})
+    assert saved["topic"]["answers"]["桐乡"]["seed"] == made["file"]
+    await (await signed_in_on(http, a, "pub")).json("POST", "publish", {"note": "新增桐乡", "confirm": True})
+
+    async def answered(server: Served, n: int) -> bool:
+        async with http.post(server.url + "/api/chat", json={"user_id": f"poll{n}", "text": "濮院镇坐公交多少钱"}) as r:
+            body = await r.json()
+        return r.status == 200 and (body["kind"], body["city"], body["topic"]) == ("answer", "桐乡", "bus-fare")
+
+    pending, deadline, n = {a.url: a, b.url: b}, time.monotonic() + 30, 0    # a bound, not a timing
+    while pending and time.monotonic() < deadline:
+        for url, server in list(pending.items()):
+            n += 1
+            if await answered(server, n):
+                del pending[url]
+        await asyncio.sleep(1.0)                      # slow enough for the per-address rate limit
+    assert not pending, f"not answered for 桐乡 by {sorted(pending)}"

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from bot.channels.wechat import text as say
-from bot.dialogue.replies import SCOPE
+from bot.dialogue.replies import scope
+from bot.knowledge.schema import CITIES
 from bot.state.store import Store
 
 from . import wechat_fixtures
@@ -196,7 +197,7 @@ async def test_voice_without_recognition_says_so(wechat, monkeypatch, recognitio
 async def test_subscribe_welcomes_with_what_the_bot_can_do(wechat):
     h = await wechat("safe")
     answer = await h.sim.post(h.sim.event("subscribe", EventKey=""))
-    assert answer.text == say.WELCOME and SCOPE in answer.text
+    assert answer.text == say.welcome(CITIES) and scope(CITIES) in answer.text
 
 
 async def test_menu_click_asks_the_topic(wechat):
@@ -206,7 +207,7 @@ async def test_menu_click_asks_the_topic(wechat):
 
 async def test_menu_click_with_unknown_key_gets_a_hint(wechat):
     h = await wechat()
-    assert (await h.sim.post(h.sim.event("CLICK", EventKey="no-such-topic"))).text == say.MENU_UNKNOWN
+    assert (await h.sim.post(h.sim.event("CLICK", EventKey="no-such-topic"))).text == say.menu_unknown(CITIES)
 
 
 async def test_location_then_question_without_city_answers_for_the_nearest_city(wechat):

@@ -5,14 +5,14 @@ import time
 
 import pytest
 
-from bot.state.store import Store
+from bot import keys
 
 from . import wechat_fixtures
 from .redis_server import citizen_keys
 from .wechat_sim import sign
 
 wechat, fake_api = wechat_fixtures.wechat, wechat_fixtures.fake_api     # fixtures
-UNANSWERABLE = "火星移民签证怎么办理"        # a fallback: each dialogue turn logs it once as unanswered
+UNANSWERABLE = "火星移民签证怎么办理"        # a fallback: each dialogue turn counts it once in the inbox
 
 
 def signed_at(sim, timestamp: int, nonce: str = "4242") -> dict:
@@ -44,7 +44,8 @@ async def test_a_replayed_message_is_answered_from_memory_never_processed_twice(
     first = await h.sim.post(fields, query=query, body=body)
     again = await h.sim.post(fields, query=query, body=body)          # the same bytes, captured and sent again
     assert first.status == again.status == 200 and first.text == again.text
-    assert len(await Store(redis).unanswered()) == 1                # the dialogue ran once
+    [missed] = await h.app[keys.RECORDER].inbox.groups()
+    assert missed["count"] == 1                                       # the dialogue ran once
     # The reply (hence the dedup) outlives the window in which the timestamp is accepted at all.
     [result] = await redis.keys("*:result:*")
     assert await redis.ttl(result) >= 2 * 300
@@ -59,7 +60,7 @@ async def test_a_captured_query_cannot_carry_another_body(wechat, redis):
     forged = h.sim.text(UNANSWERABLE, user="oVictim")
     answer = await h.sim.post(forged, query=query)
     assert answer.status == 403
-    assert await Store(redis).unanswered() == []
+    assert await h.app[keys.RECORDER].inbox.groups() == []
 
 
 async def test_replay_window_setting_is_validated():

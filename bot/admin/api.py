@@ -92,6 +92,7 @@ def _knowledge_routes(r: web.UrlDispatcher) -> None:
     r.add_put(f"{A}/topics/{{id}}", k.put_topic)
     r.add_delete(f"{A}/topics/{{id}}", k.retire_topic)
     r.add_post(f"{A}/hit-test", k.hit_test)
+    r.add_get(f"{A}/cities", k.cities)
     r.add_get(f"{A}/seeds", k.list_seeds)
     r.add_get(f"{A}/seeds/{{file}}", k.get_seed)
     r.add_post(f"{A}/publish", k.publish)

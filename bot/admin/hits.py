@@ -4,7 +4,6 @@ from __future__ import annotations
 from rapidfuzz import fuzz, process
 
 from bot.dialogue.turn import Dialogue
-from bot.knowledge.schema import CITIES
 from bot.state.store import Session
 from bot.understanding.text import normalize
 
@@ -17,7 +16,7 @@ def hit(brain, text: str, city: str | None) -> dict:
     reply, _ = Dialogue(brain, None).turn(text, Session(), city)
     kn = brain.knowledge
     topic = kn.topic(reply.topic) if reply.topic else None
-    question = _without_cities(normalize(text))
+    question = _without_cities(normalize(text), kn.cities)
     ranked = brain.matcher.rank(question, reply.city or city, limit=RUNNERS_UP + 1)
     return {"reply": reply.text, "topic": reply.topic, "topic_title": topic.title if topic else None,
             "city": reply.city, "kind": reply.kind, "score": round(reply.confidence, 3),
@@ -27,8 +26,8 @@ def hit(brain, text: str, city: str | None) -> dict:
             "sources": [{"seed": s.seed, "city": s.city, "quote": s.quote} for s in reply.sources]}
 
 
-def _without_cities(text: str) -> str:
-    for city in CITIES:
+def _without_cities(text: str, cities: tuple[str, ...]) -> str:
+    for city in cities:
         text = text.replace(city, "")
     return text
 

@@ -40,6 +40,7 @@ TABLE: dict[tuple[str, str], frozenset[str]] = {
     ("GET", f"{A}/topics"): READERS,
     ("GET", f"{A}/topics/{{id}}"): READERS,
     ("POST", f"{A}/hit-test"): READERS,
+    ("GET", f"{A}/cities"): READERS,
     ("GET", f"{A}/seeds"): READERS,
     ("GET", f"{A}/seeds/{{file}}"): READERS,
     ("GET", f"{A}/versions"): READERS,

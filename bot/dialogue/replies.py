@@ -3,14 +3,33 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.knowledge.schema import CITIES, Knowledge, Seed, Topic
+from bot.knowledge.schema import Knowledge, Seed, Topic
 from bot.models import Reply, Source
 from bot.understanding.passages import Passage
 
 HOTLINE = "12345政务服务便民热线"
-ALL_CITIES = "、".join(CITIES)
-SCOPE = (f"我可以回答{ALL_CITIES}五地“我为群众办实事”新闻发布会介绍过的民生问题，"
-         "比如公交票价、大病保险起付线、社保卡办理、课后服务、老旧小区改造、电梯救援、企业开办等")
+_NUMERALS = "零一二三四五六七八九"
+
+
+def places(cities: tuple[str, ...]) -> str:
+    """平泉、定州、驻马店、宁德、寿光五地. The cities are the published version's (Knowledge.answered_cities),
+    not a fixed list: staff add a city by uploading its briefing and publishing an answer for it."""
+    return f"{'、'.join(cities)}{_count(len(cities))}地"
+
+
+def scope(cities: tuple[str, ...]) -> str:
+    return (f"我可以回答{places(cities)}“我为群众办实事”新闻发布会介绍过的民生问题，"
+            "比如公交票价、大病保险起付线、社保卡办理、课后服务、老旧小区改造、电梯救援、企业开办等")
+
+
+def _count(n: int) -> str:
+    """5 -> 五, 12 -> 十二, 21 -> 二十一: how many cities, as the sentence says it."""
+    if n < 10:
+        return _NUMERALS[n]
+    if n >= 100:
+        return str(n)
+    tens, ones = divmod(n, 10)
+    return f"{_NUMERALS[tens] if tens > 1 else ''}十{_NUMERALS[ones] if ones else ''}"
 
 
 def canonical_question(topic: Topic, city: str | None = None) -> str:
@@ -79,19 +98,20 @@ def refuse_city(topic: Topic, city: str, score: float) -> Reply:
                  "refuse")
 
 
-def refuse_other_place(place: str, topic: Topic | None, score: float) -> Reply:
+def refuse_other_place(kn: Knowledge, place: str, topic: Topic | None, score: float) -> Reply:
     about = ""
     suggestions: tuple[str, ...] = ()
     if topic:
         about = f"关于「{topic.title}」，只有{'、'.join(topic.cities())}的发布会有介绍。"
         suggestions = tuple(canonical_question(topic, c) for c in topic.cities()[:3])
-    text = (f"抱歉，我只有{ALL_CITIES}五地发布会的资料，没有{place}的信息。{about}"
+    text = (f"抱歉，我只有{places(kn.answered_cities)}发布会的资料，没有{place}的信息。{about}"
             f"{place}的情况请拨打当地{HOTLINE}咨询。")
     return Reply(text, topic.id if topic else None, None, score, (), suggestions, "refuse")
 
 
-def fallback(suggestions: tuple[str, ...]) -> Reply:
-    text = f"抱歉，这个问题我在发布会资料里没有找到答案。{SCOPE}。其他问题请拨打{HOTLINE}咨询。"
+def fallback(kn: Knowledge, suggestions: tuple[str, ...]) -> Reply:
+    text = (f"抱歉，这个问题我在发布会资料里没有找到答案。{scope(kn.answered_cities)}。"
+            f"其他问题请拨打{HOTLINE}咨询。")
     return Reply(text, None, None, 0.0, (), suggestions, "fallback")
 
 
@@ -100,10 +120,11 @@ def ask_city_topic(city: str, suggestions: tuple[str, ...]) -> Reply:
                  suggestions, "ack")
 
 
-def empty_input() -> Reply:
-    return Reply(f"您好像还没有输入问题。{SCOPE}，请直接打字提问。", None, None, 0.0, (), (), "fallback")
+def empty_input(kn: Knowledge) -> Reply:
+    text = f"您好像还没有输入问题。{scope(kn.answered_cities)}，请直接打字提问。"
+    return Reply(text, None, None, 0.0, (), (), "fallback")
 
 
-def unreadable_input() -> Reply:
-    return Reply(f"抱歉，没看懂您的意思。{SCOPE}，请用文字提问；也可以拨打{HOTLINE}。", None, None, 0.0, (), (),
-                 "fallback")
+def unreadable_input(kn: Knowledge) -> Reply:
+    text = f"抱歉，没看懂您的意思。{scope(kn.answered_cities)}，请用文字提问；也可以拨打{HOTLINE}。"
+    return Reply(text, None, None, 0.0, (), (), "fallback")

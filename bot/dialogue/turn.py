@@ -62,9 +62,6 @@ class Dialogue:
             if self.recorder:
                 state.also(lambda pipe: self.recorder.queue(pipe, inbound, reply, MAX_INPUT))
         metrics.ANSWERS.labels(inbound.channel, reply.kind).inc()
-        if reply.kind in ("fallback", "refuse", "excerpt"):
-            await self._store.log_unanswered(inbound.text[:MAX_INPUT], reply.city, inbound.channel, reply.kind,
-                                             user=inbound.user_id)
         if self.recorder:                 # a missed question into the inbox; skipped while Redis is away
             await self._store.guarded("record", lambda: self.recorder.file_missed(inbound, reply, MAX_INPUT))
         return reply
@@ -98,10 +95,10 @@ class Turn:
 
     def run(self, text: str) -> tuple[Reply, Session]:
         if not text or not text.strip():
-            return replies.empty_input(), self.session
+            return replies.empty_input(self.kn), self.session
         norm = normalize(text[:MAX_INPUT])
         if not _WORDS.search(norm):       # emoji or punctuation only: not a follow-up to the last answer
-            return replies.unreadable_input(), self.session
+            return replies.unreadable_input(self.kn), self.session
         kind = smalltalk.classify(norm)
         if kind == "reset":
             return self._smalltalk(kind), Session()
@@ -110,7 +107,8 @@ class Turn:
         return self._question(understand(text[:MAX_INPUT], self.d.gazetteer, self.d.spelling))
 
     def _smalltalk(self, kind: str) -> Reply:
-        return Reply(smalltalk.REPLIES[kind], None, None, 1.0, (), self._popular(self.session.home), "smalltalk")
+        text = smalltalk.reply(kind, self.kn.answered_cities)
+        return Reply(text, None, None, 1.0, (), self._popular(self.session.home), "smalltalk")
 
     def _question(self, u: Understood) -> tuple[Reply, Session]:
         self.u = u
@@ -156,8 +154,8 @@ class Turn:
             suggestions = self._popular(u.city)
             return replies.ask_city_topic(u.city, suggestions), self.session.evolve(city=u.city, pending=None)
         if u.other:
-            return replies.refuse_other_place(u.other, None, 0.0), self.session
-        return replies.fallback(self._popular(self.session.home)), self.session
+            return replies.refuse_other_place(self.kn, u.other, None, 0.0), self.session
+        return replies.fallback(self.kn, self._popular(self.session.home)), self.session
 
     def _ranked(self, u: Understood, city: str | None) -> tuple[list[Match], bool]:
         """Topics for this message, and whether it leans on the question before it: an elliptical one
@@ -213,7 +211,7 @@ class Turn:
 
     def _topic_reply(self, topic: Topic, score: float, u: Understood, city: str | None) -> tuple[Reply, Session]:
         if u.other and not u.city:
-            return replies.refuse_other_place(u.other, topic, score), self.session.evolve(topic=topic.id)
+            return replies.refuse_other_place(self.kn, u.other, topic, score), self.session.evolve(topic=topic.id)
         if city:
             return self._for_city(topic, city, score, u.asked)
         if len(topic.answers) == 1:
@@ -256,12 +254,12 @@ class Turn:
 
     def _unmatched(self, u: Understood, city: str | None) -> tuple[Reply, Session]:
         if u.other and not u.city:
-            return replies.refuse_other_place(u.other, None, 0.0), self.session
+            return replies.refuse_other_place(self.kn, u.other, None, 0.0), self.session
         if city:
             found = self.d.passages.best(u.asked, city)
             if found and found[1] >= PASSAGE_MIN:
                 return replies.excerpt(self.kn, *found), self.session.evolve(pending=None)
-        return replies.fallback(self._popular(city)), self.session
+        return replies.fallback(self.kn, self._popular(city)), self.session
 
     def _related(self, topic: Topic, city: str) -> tuple[str, ...]:
         """Up to three next questions: a close runner-up, the topic's own `related`, then its category,

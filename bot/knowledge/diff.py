@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from bot.knowledge.schema import CITIES
+from bot.knowledge.schema import in_order
 
 TOPIC_FIELDS = ("title", "category", "examples", "keywords", "related")
 ANSWER_FIELDS = ("text", "quotes", "seed", "dept", "figure_missing", "as_of", "review_by")
@@ -55,7 +55,7 @@ def _pieces(op: str, part) -> list:
 def _fields(before: dict, after: dict) -> list[tuple[str, object, object]]:
     pairs = [(name, before.get(name), after.get(name)) for name in TOPIC_FIELDS]
     a_ans, b_ans = before.get("answers") or {}, after.get("answers") or {}
-    for city in [c for c in CITIES if c in a_ans or c in b_ans]:
+    for city in in_order([*a_ans, *b_ans]):
         x, y = a_ans.get(city) or {}, b_ans.get(city) or {}
         pairs += [(f"answers.{city}.{name}", x.get(name), y.get(name)) for name in ANSWER_FIELDS]
     return pairs

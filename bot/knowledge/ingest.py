@@ -2,8 +2,9 @@
 
 `candidates(text)` lists the sentences worth an answer: those with figures, fees, time limits, phone
 numbers or places, grouped by paragraph, each with what it holds. `holes(text)` finds transcription
-gaps by their shape, as seed 004's were found by hand ("每人每年元", "达到%", "，个家庭走出了"): a
-unit or counter with no number before it. A sentence with a hole is flagged and cannot become a quote.
+gaps by their shape, as seed 004's were found by hand ("每人每年元", "达到%", "，个家庭走出了",
+"片区套棚户区", "降到0元"): a unit or counter with no number before it, or a number that lost its leading
+digits. A sentence with a hole is flagged and cannot become a quote.
 """
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from dataclasses import dataclass, field
 
 _NUM = r"0-9０-９.零〇一二三四五六七八九十百千万亿两几多余半数"
 # counters that stand for a number, and not the words they begin (项目, 所有, 个别, 户厕, 名镇 …)
-_COUNTER = (r"(?:个(?![别人体性])|名(?![镇村称单义师校])|家(?![庭长属乡门具电园里中人])|种(?![植类养子])|件(?!事)"
-            r"|户(?![厕籍口型外])|套(?!餐)|项(?![目痹])|座(?!谈)|所(?![有以在属得谓])|辆)")
+_COUNTER = (r"(?:个(?![别人体性])|名(?![镇村称单义师校医优片胜])|家(?![庭长属乡门具电园里中人])|种(?![植类养子粮地菜树苗])"
+            r"|件(?!事)|户(?![厕籍口型外])|套(?!餐)|项(?![目痹])|座(?!谈)|所(?![有以在属得谓辖需处提])|辆)")
 # 1. a money or measure unit right after something that is not a number: "每人每年元", "达到%", "约万元"
 _UNIT_ALONE = re.compile(rf"(?<=[^{_NUM}单公纪方])(?:%|％|元(?![旦化素宵件])|万元|亿元|公里|平方米|余名|多名)"
                          rf"|(?<=[^0-9])\.[0-9]|(?<=[^{_NUM}])多元(?![化。，,])|“”")
@@ -25,7 +26,14 @@ _VERB_COUNTER = re.compile(r"(?:达到|达|约|共|累计|投资|完成|建成|�
                            rf"(?=(?:{_COUNTER}|年(?![代级度轻龄初底中])|人(?![民员才口社大员])))")
 # 4. a head count after who is counted: "教师人，", "研究生人。"
 _PEOPLE = re.compile(r"(?<=[师生员者工])人(?=[，。；,;])")
-PATTERNS = (_UNIT_ALONE, _COUNTER_OPENS, _VERB_COUNTER, _PEOPLE)
+# 5. a counter right after a place and before what it counts: "东营片区套棚户区", "各乡镇个村". A place
+#    name (…区, …镇, …乡, …村, …县, …市, 街道) is a noun, so what stood between it and the counter was
+#    the number.
+_PLACE_COUNTER = re.compile(rf"(?<=[区镇乡村县市道]){_COUNTER}(?=[\u4e00-\u9fff])")
+# 6. a figure whose leading digits were lost: "降到0元" (a "0" alone before a unit; a zero amount is
+#    written 零 or 免费), "为05个". Dates keep their zeros ("06月30日"): 月, 日 and 时 are not units here.
+_LOST_LEAD = re.compile(rf"(?<![{_NUM}．])[0０](?=[0-9０-９]*(?:%|％|元|万|亿|个|名|家|户|套|项|件|人|公里|平方米))")
+PATTERNS = (_UNIT_ALONE, _COUNTER_OPENS, _VERB_COUNTER, _PEOPLE, _PLACE_COUNTER, _LOST_LEAD)
 
 _FIGURE = re.compile(r"[0-9０-９]+(?:\.[0-9]+)?|[零〇一二三四五六七八九十百千万亿两]+(?=[个名家种件户套项座所元年月日天人次%倍])")
 _FEE = re.compile(r"元|收费|费用|票价|价格|补贴|资金|报销|起付|减免|免费")

@@ -6,11 +6,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 
 CITIES = ("平泉", "定州", "驻马店", "宁德", "寿光")
 # Every answer whose figure the briefing lost says so in these words.
 FIGURE_MISSING = "未给出具体数字"
+
+
+def in_order(names) -> tuple[str, ...]:
+    """City names the first five first, in their usual order, then staff-added cities as they come."""
+    names = tuple(dict.fromkeys(names))
+    return tuple(c for c in CITIES if c in names) + tuple(c for c in names if c not in CITIES)
 
 
 class KnowledgeError(Exception):
@@ -70,7 +77,7 @@ class Topic:
     comment: str = ""                # the comment lines above the topic in its file, kept for the export
 
     def cities(self) -> tuple[str, ...]:
-        return tuple(c for c in CITIES if c in self.answers) + tuple(c for c in self.answers if c not in CITIES)
+        return in_order(self.answers)
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,13 @@ class Knowledge:
         """The cities the briefings cover: the first five in their usual order, then staff-added ones."""
         added = [s.city for s in sorted(self.seeds.values(), key=lambda s: s.file) if s.city not in CITIES]
         return tuple(c for c in CITIES if self.seed_for(c)) + tuple(dict.fromkeys(added))
+
+    @cached_property
+    def answered_cities(self) -> tuple[str, ...]:
+        """The cities this version answers for, as the bot names them to citizens. A briefing staff
+        uploaded is not a city the bot covers until an answer for it is published."""
+        have = in_order(city for t in self.topics for city in t.answers)
+        return tuple(c for c in self.cities if c in have) + tuple(c for c in have if c not in self.cities)
 
     def seed_for(self, city: str) -> Seed | None:
         return next((s for s in self.seeds.values() if s.city == city), None)

@@ -7,9 +7,10 @@ rapidfuzz's ratio join one group; a group counts its questions, channels, cities
 first and last seen.
 
 Anonymous traffic cannot flush it: one wording is one entry however often it is sent (de-duplicated by
-its normalised text), one user adds at most PER_USER to a group's count, a group keeps at most
-WORDINGS wordings and USERS user hashes, and the inbox at most MAX_GROUPS groups (the longest unseen
-go first). Users are stored only as keyed hashes (see bot.state.identity).
+its normalised text), one user adds at most PER_USER to a group's count and opens at most OPENS_PER_DAY
+new groups a day (so one sender's many different questions cannot push citizens' groups out), a group
+keeps at most WORDINGS wordings and USERS user hashes, and the inbox at most MAX_GROUPS groups (the
+longest unseen go first). Users are stored only as keyed hashes (see bot.state.identity).
 
 Keys, all under `{prefix}:inbox:` (a key space of its own, never shared with staff data that must not
 expire):
@@ -20,6 +21,7 @@ expire):
   inbox:g:{id}       HASH  focus, status, reason, topic, actor, first, last, count, channels, cities, kinds
   inbox:q:{id}       HASH  wording -> count
   inbox:u:{id}       HASH  user hash -> questions counted
+  inbox:opened:{u}   counter of groups user hash {u} opened, expires a day after its last opening
 TTLs: every group's keys expire KEEP seconds (180 days) after its last question or staff action, the
 shared keys (index, counts, focus, texts) 180 days after the last question, and the index drops groups
 not seen for that long. The inbox is derived from traffic: under memory pressure
@@ -41,6 +43,7 @@ MAX_GROUPS = 5000
 WORDINGS = 20            # distinct wordings kept per group
 USERS = 1000             # user hashes tracked per group
 PER_USER = 3             # questions one user adds to one group's count
+OPENS_PER_DAY = 20       # new groups one user opens a day
 SIMILAR = 72             # rapidfuzz ratio (0-100) at which two foci are one question
 STATUSES = ("new", "in_progress", "done", "dismissed")
 KINDS = ("fallback", "refuse", "excerpt", "low", "not_helpful")
@@ -80,6 +83,8 @@ class Inbox:
         """File a question; returns its group id, or None when it was not counted (user cap)."""
         at = m.at or time.time()
         gid = await self._group_for(m)
+        if not await self.redis.exists(self._key("g", gid)) and not await self._may_open(m.user):
+            return None
         counted = await self.redis.hincrby(self._key("u", gid), m.user, 1) <= PER_USER
         if not counted:
             await self.redis.hincrby(self._key("u", gid), m.user, -1)    # the hash stays bounded at PER_USER
@@ -87,6 +92,12 @@ class Inbox:
         await self._count(gid, m, at)
         await self._trim(at)
         return gid
+
+    async def _may_open(self, user: str) -> bool:
+        key = self._key("opened", user)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            opened, _ = await pipe.incr(key).expire(key, 24 * 3600).execute()
+        return opened <= OPENS_PER_DAY
 
     async def _group_for(self, m: Missed) -> str:
         known = await self.redis.hget(self._key("texts"), _sha(m.norm))

@@ -12,11 +12,9 @@ the citizen-facing state falls back to "nothing remembered" so the channels stil
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import secrets
 import time
-import unicodedata
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -42,8 +40,6 @@ POOL_SIZE = 64
 HEALTH_CHECK = 5            # seconds idle after which a pooled connection is PINGed before reuse
 DEGRADED = object()         # what a guarded call returns when Redis could not be asked
 FAULTS = (RedisError, OSError, TimeoutError)
-UNANSWERED_MEMORY = 7 * 24 * 3600   # the same question is logged once a week
-UNANSWERED_PER_USER = 20            # ... and one user adds at most this many a day
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
 # A turn's Redis work is two round trips: take the user's lock and read the session (_BEGIN), then write
 # the session and free the lock (_END, pipelined with the question log). KEYS: the lock, the session.
@@ -155,23 +151,6 @@ class ResilientStore(Store):
 
     async def clear_session(self, user_id: str) -> None:
         await self._or("clear_session", lambda: super(ResilientStore, self).clear_session(user_id), None)
-
-    async def log_unanswered(self, text: str, city: str | None, channel: str, kind: str,
-                             user: str | None = None) -> None:
-        """Log once per question (normalised) and at most UNANSWERED_PER_USER a day per user, so anonymous
-        traffic cannot push citizens' real questions out of the capped log."""
-        async def call():
-            if not await self.redis.set(self._key("unanswered-seen", _digest(_plain(text))), "1", nx=True,
-                                        ex=UNANSWERED_MEMORY):
-                return
-            if user is not None:
-                counter = self._key("unanswered-by", _digest(user))
-                async with self.redis.pipeline(transaction=True) as pipe:
-                    used, _ = await pipe.incr(counter).expire(counter, 24 * 3600).execute()
-                if used > UNANSWERED_PER_USER:
-                    return
-            await super(ResilientStore, self).log_unanswered(text, city, channel, kind)
-        await self._or("log_unanswered", call, None)
 
     async def append_history(self, conversation: str, *entries: dict, keep: int = 100) -> None:
         call = lambda: super(ResilientStore, self).append_history(conversation, *entries, keep=keep)  # noqa: E731
@@ -285,15 +264,6 @@ class ResilientStore(Store):
 
     def lock(self, name: str, timeout: float = 10.0):
         return ResilientLock(self, self._key("joblock", name), ttl=timeout, wait=timeout)
-
-
-def _plain(text: str) -> str:
-    """The question without case, width, spacing or punctuation: "公交 多少钱？" == "公交多少钱"."""
-    return "".join(c for c in unicodedata.normalize("NFKC", text).casefold() if c.isalnum())
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 class ResilientLock:

@@ -7,13 +7,11 @@ One small interface over a client passed in; every key is built in `_key`, every
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import asdict, dataclass, replace
 
 from redis.asyncio import Redis
 
 SESSION_TTL = 30 * 60
-UNANSWERED_MAX = 10_000     # the legacy unanswered log (the inbox supersedes it for staff)
 
 
 @dataclass(frozen=True)
@@ -68,17 +66,6 @@ class Store:
     def user_lock(self, user_id: str, timeout: float = 10.0):
         """Serialises one user's turns across processes, so a session is read after the lock is taken."""
         return self.redis.lock(self._key("lock", user_id), timeout=timeout, blocking_timeout=timeout)
-
-    async def log_unanswered(self, text: str, city: str | None, channel: str, kind: str,
-                             user: str | None = None) -> None:
-        entry = json.dumps({"text": text, "city": city, "channel": channel, "kind": kind, "at": time.time()},
-                           ensure_ascii=False)
-        key = self._key("unanswered")
-        async with self.redis.pipeline(transaction=True) as pipe:
-            await pipe.lpush(key, entry).ltrim(key, 0, UNANSWERED_MAX - 1).execute()
-
-    async def unanswered(self, limit: int = 100) -> list[dict]:
-        return [json.loads(e) for e in await self.redis.lrange(self._key("unanswered"), 0, limit - 1)]
 
     async def append_history(self, conversation: str, *entries: dict, keep: int = 100) -> None:
         """Remember a conversation's messages (the web page shows them again after a reload)."""

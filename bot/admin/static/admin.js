@@ -2,11 +2,14 @@
    never as HTML; the page loads nothing from outside (CSP: 'self' only). */
 "use strict";
 
-const CITIES = ["平泉", "定州", "驻马店", "宁德", "寿光"];
 const ROLE_NAMES = {viewer: "查看员", editor: "编辑", publisher: "发布员", admin: "系统管理员", auditor: "审计员"};
 const ANSWER_FIELDS = [["text", "答案", "area"], ["quotes", "原文引用（一行一条）", "lines"], ["seed", "来源文件", "input"],
   ["dept", "部门", "input"], ["as_of", "截至日期", "date"], ["review_by", "复核日期", "date"]];
 const state = {me: null, csrf: sessionStorage.getItem("csrf") || ""};
+
+/* The cities are not a fixed list: staff add one by uploading its briefing. `live` and `draft` are the
+   cities those versions answer for, `briefings` those an answer can be written for. */
+const cities = () => api("GET", "cities");
 
 /* ---------- small DOM helpers ---------- */
 function h(tag, attrs, ...children) {
@@ -269,12 +272,13 @@ async function renderEditor(id) {
   const picker = h("aside", {class: "picker", "aria-label": "简报原文"}, h("p", {class: "muted"}, "点“从简报原文选引用”后，这里显示该城市的简报。"));
   const addCity = h("select", {name: "add-city", "aria-label": "添加城市"}, h("option", {value: ""}, "添加城市的答案…"));
   const cards = {};
+  const known = (await cities()).briefings;
   const refreshCities = () => {
     addCity.replaceChildren(h("option", {value: ""}, "添加城市的答案…"),
-      ...CITIES.filter((c) => !cards[c]).map((c) => h("option", {value: c}, c)));
+      ...known.filter((c) => !cards[c]).map((c) => h("option", {value: c}, c)));
   };
   const pick = (city) => openPicker(picker, city, form, cards[city].dataset.seed || form.elements[`answers.${city}.seed`].value);
-  for (const city of CITIES) {
+  for (const city of [...known, ...Object.keys(topic.answers).filter((c) => !known.includes(c))]) {
     if (!topic.answers[city]) continue;
     cards[city] = answerCard(city, topic.answers[city], editable, pick);
     answers.append(cards[city]);
@@ -366,7 +370,9 @@ function replyBox(label, r) {
 
 async function renderHitTest() {
   const text = h("input", {name: "text", placeholder: "例如：平泉坐公交车要多少钱"});
-  const city = h("select", {name: "city"}, h("option", {value: ""}, "不指定"), CITIES.map((c) => h("option", {value: c}, c)));
+  const {live, draft} = await cities();
+  const listed = [...live, ...draft.filter((c) => !live.includes(c))];
+  const city = h("select", {name: "city"}, h("option", {value: ""}, "不指定"), listed.map((c) => h("option", {value: c}, c)));
   const out = h("div", {class: "side-by-side", "aria-live": "polite"});
   const form = h("form", {class: "toolbar"}, field("问题", text), field("城市", city), h("button", {type: "submit", class: "primary"}, "测试"));
   form.addEventListener("submit", async (ev) => {
@@ -483,7 +489,7 @@ async function renderGolden() {
     h("table", {}, h("thead", {}, h("tr", {}, ["问题", "主题", "城市", ""].map((t) => h("th", {scope: "col"}, t)))), h("tbody", {}, rows))];
   if (can("editor", "publisher")) {
     const q = h("input", {name: "question"}), t = h("input", {name: "topic"});
-    const c = h("select", {name: "city"}, CITIES.map((x) => h("option", {value: x}, x)));
+    const c = h("select", {name: "city"}, (await cities()).briefings.map((x) => h("option", {value: x}, x)));
     const form = h("form", {class: "toolbar"}, field("问题", q), field("主题编号", t), field("城市", c),
       h("p", {class: "form-error", role: "alert"}), h("button", {type: "submit"}, "添加"));
     form.addEventListener("submit", async (ev) => {

@@ -17,13 +17,14 @@ from yarl import URL
 from bot import keys
 from bot.assets import StaticPage
 from bot.channels.web.api import MAX_TEXT, encodable, error, loads
-from bot.dialogue.replies import canonical_question
+from bot.dialogue.replies import canonical_question, places
 from bot.dialogue.turn import Dialogue
-from bot.knowledge.schema import CITIES
 from bot.models import Inbound
+from bot.state.resilient import DEGRADED
 from bot.state.store import Session
 from bot.understanding.brain import Brain
 
+RATING_AWAY = "抱歉，系统暂时有点忙，这次评价没能记下，请稍后再点一次。"
 COOKIE = "cb_sid"
 _BROWSER_ID = re.compile(r"^[A-Za-z0-9_-]{32}$")        # what secrets.token_urlsafe(24) produces
 STATIC = Path(__file__).resolve().parent / "static"
@@ -67,11 +68,12 @@ def starter_questions(brain: Brain) -> tuple[str, ...]:
     Each is put to the dialogue once here, so a chip the page offers is never met with "which one?"."""
     dialogue = Dialogue(brain, None)                  # only its pure turn logic runs: no Redis needed
     topics = sorted(brain.knowledge.topics, key=lambda t: -len(t.answers))
+    cities = brain.knowledge.answered_cities
     seen, out = set(), []
     for topic in topics:
         if topic.category in seen or not topic.answers:
             continue
-        wanted = CITIES[len(out) % len(CITIES)]
+        wanted = cities[len(out) % len(cities)]
         question = canonical_question(topic, wanted if wanted in topic.answers else topic.cities()[0])
         reply, _ = dialogue.turn(question, Session())
         if reply.kind == "answer" and reply.topic == topic.id:
@@ -80,6 +82,15 @@ def starter_questions(brain: Brain) -> tuple[str, ...]:
         if len(out) == STARTERS:
             break
     return tuple(out)
+
+
+def opening(app: web.Application) -> dict:
+    """What the page shows before the first message: a welcome naming the cities of the published
+    version (a city staff add is named once its first answer is published), and starter questions."""
+    cities = app[keys.BRAIN].brain.knowledge.answered_cities
+    welcome = (f"您好！我可以回答{places(cities)}发布会介绍过的民生问题，比如公交票价、医保报销、社保卡办理、"
+               "课后服务、老旧小区改造等。请直接输入问题，或点下面的问题试试。")
+    return {"welcome": welcome, "starters": list(app[STARTER_CACHE].of(app))}
 
 
 async def index(request: web.Request) -> web.Response:
@@ -166,7 +177,10 @@ async def chat(request: web.Request) -> web.Response:
     now = time.time()
     await request.app[keys.STORE].append_history(user, {"role": "user", "text": text, "at": now},
                                               {"role": "bot", "at": now, **reply})
-    rating = await request.app[keys.RECORDER].offer(inbound, answer)
+    # With Redis away the answer still goes out, without rating buttons: an offer could not be kept.
+    recorder = request.app[keys.RECORDER]
+    rating = await request.app[keys.STORE].guarded("offer", lambda: recorder.offer(inbound, answer))
+    rating = None if rating is DEGRADED else rating
     return respond(request, browser, {**reply, "rating": rating} if rating else reply)
 
 
@@ -182,8 +196,12 @@ async def feedback(request: web.Request) -> web.Response:
     helpful = payload.get("helpful") if isinstance(payload, dict) else None
     if not isinstance(rating, str) or not isinstance(helpful, bool):
         return error(400, "请求体必须是 {\"rating\": \"…\", \"helpful\": true 或 false}")
-    browser = await known_browser(request)
-    if browser is None or await request.app[keys.RECORDER].rate(rating, conversation(browser), helpful) is None:
+    browser, recorder = await known_browser(request), request.app[keys.RECORDER]
+    rate = lambda: recorder.rate(rating, conversation(browser), helpful)  # noqa: E731
+    rated = None if browser is None else await request.app[keys.STORE].guarded("rate", rate)
+    if rated is DEGRADED:          # the offer is kept: the same button works once Redis is back
+        return error(503, RATING_AWAY)
+    if rated is None:
         return error(409, "这条回答已经评价过了，或评价已过期")
     return respond(request, browser, {"ok": True, "message": "谢谢您的反馈！"})
 
@@ -193,9 +211,9 @@ async def history(request: web.Request) -> web.Response:
     cookie-less GETs cannot fill Redis. The first question issues the cookie."""
     browser = await known_browser(request)
     if browser is None:
-        return web.json_response({"messages": [], "starters": list(request.app[STARTER_CACHE].of(request.app))})
+        return web.json_response({"messages": [], **opening(request.app)})
     messages = await request.app[keys.STORE].history(conversation(browser))
-    return respond(request, browser, {"messages": messages, "starters": list(request.app[STARTER_CACHE].of(request.app))})
+    return respond(request, browser, {"messages": messages, **opening(request.app)})
 
 
 def cross_site(request: web.Request, required: bool) -> bool:
@@ -213,11 +231,11 @@ async def reset(request: web.Request) -> web.Response:
         return error(403, "请求来源不符：请在聊天页面上操作")
     browser = await known_browser(request)
     if browser is None:                   # nothing to forget, and nothing to write
-        return web.json_response({"ok": True, "starters": list(request.app[STARTER_CACHE].of(request.app))})
+        return web.json_response({"ok": True, **opening(request.app)})
     user = conversation(browser)
     await request.app[keys.DIALOGUE].reset(user)
     await request.app[keys.STORE].clear_history(user)
-    return respond(request, browser, {"ok": True, "starters": list(request.app[STARTER_CACHE].of(request.app))})
+    return respond(request, browser, {"ok": True, **opening(request.app)})
 
 
 async def security_headers(request: web.Request, response: web.StreamResponse) -> None:

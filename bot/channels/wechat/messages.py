@@ -13,6 +13,7 @@ from bot.dialogue.record import Recorder
 from bot.dialogue.replies import canonical_question
 from bot.dialogue.turn import Dialogue
 from bot.models import Inbound
+from bot.state.resilient import DEGRADED
 from bot.state.store import Store
 from bot.understanding.holder import BrainHolder
 from bot.understanding.places import nearest_city
@@ -63,19 +64,30 @@ async def _rating(c: Conversation, user: str, text: str) -> str:
     word = text.strip().rstrip("。.！!")
     if not (c.recorder and c.feedback_hint and word in say.RATINGS):
         return ""
-    offer = await c.recorder.offers.awaited(c.recorder.user(user))
-    if offer and await c.recorder.rate(offer, user, say.RATINGS[word]):
-        return say.THANKS
-    return ""
+    # With Redis away it cannot be known whether an answer awaits a rating; a bare "1" or "2" is still
+    # not a question, so the user hears the rating was not kept rather than a fallback.
+    offer = await c.store.guarded("rating", lambda: c.recorder.offers.awaited(c.recorder.user(user)))
+    if offer is DEGRADED:
+        return say.RATING_AWAY
+    if not offer:
+        return ""
+    rated = await c.store.guarded("rate", lambda: c.recorder.rate(offer, user, say.RATINGS[word]))
+    if rated is DEGRADED:
+        return say.RATING_AWAY
+    return say.THANKS if rated else ""
 
 
 async def _offer(c: Conversation, inbound: Inbound, reply) -> str:
     """The rating hint for an answer (and the offer its "1"/"2" will rate); "" otherwise."""
     if not (c.recorder and c.feedback_hint):
         return ""
-    offer = await c.recorder.offer(inbound, reply)
-    await c.recorder.offers.await_rating(c.recorder.user(inbound.user_id), offer)
-    return say.RATE_HINT if offer else ""
+
+    async def make() -> str | None:
+        offer = await c.recorder.offer(inbound, reply)
+        await c.recorder.offers.await_rating(c.recorder.user(inbound.user_id), offer)
+        return offer
+    offer = await c.store.guarded("offer", make)      # with Redis away: no hint for a rating not kept
+    return say.RATE_HINT if offer and offer is not DEGRADED else ""
 
 
 async def page(c: Conversation, openid: str, text: str) -> str:
@@ -99,13 +111,17 @@ async def _media(msg, c: Conversation) -> str:
 
 
 async def _welcome(msg, c: Conversation) -> str:
-    return say.WELCOME
+    return say.welcome(_cities(c))
+
+
+def _cities(c: Conversation) -> tuple[str, ...]:
+    return c.brains.brain.knowledge.answered_cities
 
 
 async def _menu(msg, c: Conversation) -> str:
     """A menu button whose key is a topic id asks that topic's first example question."""
     topic = c.brains.brain.knowledge.topic(_string(msg.key).strip())
-    return await ask(c, msg.source, canonical_question(topic)) if topic else say.MENU_UNKNOWN
+    return await ask(c, msg.source, canonical_question(topic)) if topic else say.menu_unknown(_cities(c))
 
 
 async def _location_event(msg, c: Conversation) -> str:
@@ -121,7 +137,7 @@ async def _location_event(msg, c: Conversation) -> str:
 async def _location_message(msg, c: Conversation) -> str:
     city = _nearest(msg, "location_x", "location_y")
     if city is None:
-        return say.OUTSIDE if _coordinates(msg, "location_x", "location_y") else say.MEDIA_HINT
+        return say.outside(_cities(c)) if _coordinates(msg, "location_x", "location_y") else say.MEDIA_HINT
     await c.dialogue.remember_city(user_id(msg.source), city)
     return say.located(city)
 

@@ -3,30 +3,41 @@ from __future__ import annotations
 
 import re
 
-from bot.dialogue.replies import ALL_CITIES, HOTLINE, SCOPE
+from bot.dialogue.replies import HOTLINE, scope
 from bot.models import Reply
 
 MAX_BYTES = 2048          # WeChat's limit for the Content of a passive text reply, in UTF-8 bytes
 MORE_WORDS = frozenset({"继续", "更多", "余下", "剩下的", "后面呢", "下一页"})
 MORE_HINT = "\n（内容较长，回复“继续”查看余下部分）"
 
-WELCOME = (f"感谢关注！我是城市民生问答助手。{SCOPE}。\n"
-           "直接发文字或语音提问即可，例如“平泉坐公交多少钱”“驻马店社保卡多久能拿到”。"
-           "提问时带上城市名会更准确；也可以发送位置，我会记住离您最近的城市。")
 MEDIA_HINT = "抱歉，我暂时看不懂图片、视频、链接和文件。请直接用文字或语音描述您的问题，例如“寿光大病保险起付线多少”。"
 VOICE_UNRECOGNISED = "抱歉，这条语音没有识别出文字。请再说一遍，或者直接打字提问。"
-MENU_UNKNOWN = f"这个菜单项暂时不可用，请直接打字提问。{SCOPE}。"
-OUTSIDE = (f"您所在的位置不在{ALL_CITIES}附近，我没有当地的资料。{SCOPE}；"
-           f"当地的问题请拨打{HOTLINE}咨询。")
 NOTHING_MORE = "前面的回答已经全部发完了。请问还想了解什么？"
 RATE_HINT = "\n（回复 1 表示有帮助，2 表示没帮助）"
 RATINGS = {"1": True, "2": False}
 THANKS = "谢谢您的评价！还有什么想问的，直接发给我就好。"
+RATING_AWAY = "抱歉，系统暂时有点忙，这次评价没能记下，请稍后再回复一次。有问题可以直接打字提问。"
 TROUBLE = f"抱歉，系统暂时有点忙，请稍后再问一次，或拨打{HOTLINE}咨询。"
 
 # Where a long answer may be cut: after a sentence, else after a clause.
 _SENTENCE_END = re.compile(r"[。！？!?；;…\n]")
 _CLAUSE_END = re.compile(r"[，,、：:）)」”]")
+
+
+# What the account can answer names the cities of the published version (Knowledge.answered_cities).
+def welcome(cities: tuple[str, ...]) -> str:
+    return (f"感谢关注！我是城市民生问答助手。{scope(cities)}。\n"
+            "直接发文字或语音提问即可，例如“平泉坐公交多少钱”“驻马店社保卡多久能拿到”。"
+            "提问时带上城市名会更准确；也可以发送位置，我会记住离您最近的城市。")
+
+
+def menu_unknown(cities: tuple[str, ...]) -> str:
+    return f"这个菜单项暂时不可用，请直接打字提问。{scope(cities)}。"
+
+
+def outside(cities: tuple[str, ...]) -> str:
+    return (f"您所在的位置不在{'、'.join(cities)}附近，我没有当地的资料。{scope(cities)}；"
+            f"当地的问题请拨打{HOTLINE}咨询。")
 
 
 def located(city: str) -> str:

@@ -9,8 +9,11 @@
   const TIMEOUT_MS = 20000;
   // Answers end with a "——来源：…" line; the page shows it apart, under the bubble.
   const SOURCE_LINE = /\n?——来源：[^\n]*$/;
-  const WELCOME = "您好！我可以回答平泉、定州、驻马店、宁德、寿光五地发布会介绍过的民生问题，" +
+  // The server's welcome names the cities of the published version; this one is shown only if it is
+  // unreachable.
+  const WELCOME = "您好！我可以回答各地“我为群众办实事”新闻发布会介绍过的民生问题，" +
     "比如公交票价、医保报销、社保卡办理、课后服务、老旧小区改造等。请直接输入问题，或点下面的问题试试。";
+  let welcome = WELCOME;
   // Phones raise the keyboard on focus; only move focus to the input where that costs nothing.
   const finePointer = window.matchMedia && window.matchMedia("(pointer: fine)").matches;
   let busy = false;
@@ -110,7 +113,7 @@
   }
 
   function addWelcome() {
-    addBot({ reply: WELCOME, kind: "welcome", sources: [], suggestions: starters });
+    addBot({ reply: welcome, kind: "welcome", sources: [], suggestions: starters });
   }
 
   async function api(method, path, body) {
@@ -173,6 +176,7 @@
     try {
       const data = await api("POST", "/api/web/reset");
       starters = data.starters || starters;
+      welcome = data.welcome || welcome;
       log.textContent = "";
       addWelcome();
       status.textContent = "已重新开始，之前的对话已清空。";
@@ -190,6 +194,7 @@
     try {
       const data = await api("GET", "/api/web/history");
       starters = data.starters || [];
+      welcome = data.welcome || welcome;
       addWelcome();
       for (const entry of data.messages || []) {
         if (entry.role === "user") addUser(String(entry.text));
