@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 
 from bot.admin import cli_user as user_cli
+from bot.bench import cli as bench_cli
 from bot.knowledge import check as validation
 from bot.knowledge import cli_faq as faq_cli
 from bot.knowledge import cli_kb as kb_cli
@@ -134,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     faq_cli.add_parser(sub)
     sub.choices["faq"].set_defaults(func=lambda a: asyncio.run(_kb(a)))
     user_cli.add_parser(sub, _settings)
+    bench_cli.add_parser(sub)
     serve = sub.add_parser("serve", help="serve the chat API, web chat and WeChat callback")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)

@@ -25,9 +25,10 @@ class TurnMemo:
         self._items: OrderedDict[Hashable, object] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get_or_run(self, brain: object, key: Hashable, run: Callable[[], T]) -> T:
+    def get(self, brain: object, key: Hashable) -> object | None:
+        """The remembered value, or None (the caller then works it out with `get_or_run`)."""
         if not self.size:
-            return run()
+            return None
         with self._lock:
             if brain is not self._brain:      # a publish: every remembered reply may be out of date
                 self._items.clear()
@@ -36,7 +37,12 @@ class TurnMemo:
             if found is not None:
                 self._items.move_to_end(key)
                 metrics.TURN_MEMO.labels("hit").inc()
-                return found
+            return found
+
+    def get_or_run(self, brain: object, key: Hashable, run: Callable[[], T]) -> T:
+        found = self.get(brain, key)
+        if found is not None or not self.size:
+            return run() if found is None else found
         value = run()
         metrics.TURN_MEMO.labels("miss").inc()
         with self._lock:

@@ -57,8 +57,10 @@ class Dialogue:
 
     async def handle(self, inbound: Inbound) -> Reply:
         async with self._store.turn(inbound.user_id) as state:     # two Redis round trips in all
-            reply, state.session = await self.lanes.run(inbound.channel, self.turn, inbound.text, state.session,
-                                                        inbound.city_hint)
+            # A repeated question is answered here; only new work goes to a lane's thread.
+            known = self.memo.get(self.brain, (inbound.text, state.session, inbound.city_hint))
+            reply, state.session = known or await self.lanes.run(
+                inbound.channel, self.turn, inbound.text, state.session, inbound.city_hint)
             if self.recorder:
                 state.also(lambda pipe: self.recorder.queue(pipe, inbound, reply, MAX_INPUT))
         metrics.ANSWERS.labels(inbound.channel, reply.kind).inc()
