@@ -87,6 +87,9 @@ async def test_staff_writes_fail_closed_with_a_clear_503_while_redis_is_away(con
         results = await staff_writes(c, topic)
         chat = await client.post("/api/chat", json={"user_id": "citizen-1", "text": "平泉坐公交车要多少钱"})
         answered = await chat.json()
+        web_chat = await client.post("/api/web/chat", json={"text": "平泉坐公交车要多少钱"},
+                                     headers={"Origin": c["ed"].origin})
+        web_answer = await web_chat.json()
     finally:
         faulty_redis.resume() if fault == "pause" else await asyncio.to_thread(faulty_redis.start)
     for what, status, body, seconds, retry_after in results:
@@ -95,6 +98,7 @@ async def test_staff_writes_fail_closed_with_a_clear_503_while_redis_is_away(con
         assert body["redis_unavailable"] is True and retry_after == "5"
         assert seconds < BOUND, (what, seconds)
     assert chat.status == 200 and "2元" in answered["reply"]             # citizens answered statelessly
+    assert web_chat.status == 200 and "2元" in web_answer["reply"] and "rating" not in web_answer
     assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
 
     await until_console_works(c["ed"])

@@ -63,7 +63,7 @@ async def _rating(c: Conversation, user: str, text: str) -> str:
     word = text.strip().rstrip("。.！!")
     if not (c.recorder and c.feedback_hint and word in say.RATINGS):
         return ""
-    offer = await c.recorder.offers.awaited(c.recorder.user(user))
+    offer = await c.recorder.awaited(user)
     if offer and await c.recorder.rate(offer, user, say.RATINGS[word]):
         return say.THANKS
     return ""
@@ -74,7 +74,7 @@ async def _offer(c: Conversation, inbound: Inbound, reply) -> str:
     if not (c.recorder and c.feedback_hint):
         return ""
     offer = await c.recorder.offer(inbound, reply)
-    await c.recorder.offers.await_rating(c.recorder.user(inbound.user_id), offer)
+    await c.recorder.await_rating(inbound.user_id, offer)
     return say.RATE_HINT if offer else ""
 
 
