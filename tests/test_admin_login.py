@@ -331,3 +331,19 @@ async def test_admins_cannot_demote_or_disable_themselves(signed_in):
     users = await admin.json("GET", "users")
     assert users["users"][0] == {**users["users"][0], "username": "root", "role": "admin", "disabled": False}
     assert "password_hash" not in users["users"][0] and "totp_secret" not in str(users)
+
+
+async def test_argon2_runs_off_the_event_loop_so_a_login_does_not_stall_citizens(console, add_user, admin_client,
+                                                                                 monkeypatch):
+    """A production hash takes ~0.5 s of CPU: on the loop it held up every WeChat reply that long (soak)."""
+    import threading
+
+    from bot.admin.context import STAFF
+    await add_user("alice", "viewer")
+    hasher = admin_client.app[STAFF].users.hasher
+    threads = []
+    verify = hasher.verify
+    monkeypatch.setattr(hasher, "verify", lambda *a: threads.append(threading.get_ident()) or verify(*a))
+    await console().login("alice")
+    await console().login("alice", "Wrong-pass1", status=401)
+    assert len(threads) == 2 and threading.get_ident() not in threads

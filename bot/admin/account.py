@@ -27,7 +27,7 @@ async def login(request: web.Request) -> web.Response:
     if refusal:
         return await _refused(refusal, failed)
     user = await s.users.get(username)
-    verdict = s.users.hasher.verify(user.password_hash if user else None, password)
+    verdict = await s.users.hasher.verify_off_loop(user.password_hash if user else None, password)
     if not verdict.ok:
         return await _wrong(s, failed, username, addr, "password", WRONG)
     if user.disabled:
@@ -116,7 +116,7 @@ async def change_password(request: web.Request) -> web.Response:
     payload = await body(request)
     old, new = payload.get("old"), payload.get("new")
     user = found.user
-    if not isinstance(old, str) or not s.users.hasher.verify(user.password_hash, old).ok:
+    if not isinstance(old, str) or not (await s.users.hasher.verify_off_loop(user.password_hash, old)).ok:
         await s.audit.record(found.who, "password.change", user.username, result="failed")
         if await s.throttle.failed(user.username, found.address):
             await s.users.revoke_sessions(user.username)
