@@ -32,8 +32,8 @@ def missed_kind(reply: Reply) -> str | None:
 
 
 class Recorder:
-    """Every write here is guarded by the store: with Redis away a turn records nothing and offers no
-    rating, and the citizen still gets the answer."""
+    """Every write is guarded by the store (`record` by the Dialogue that calls it, the others here): with
+    Redis away a turn records nothing and offers no rating, and the citizen still gets the answer."""
 
     def __init__(self, log: QuestionLog, inbox: Inbox, offers: Offers, hashes: UserHashes,
                  brains: Brain | BrainHolder, store: ResilientStore):
