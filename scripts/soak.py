@@ -135,7 +135,8 @@ class Console:
         if method != "GET":
             headers["Origin"] = self.url
         started = time.monotonic()
-        async with self.http.request(method, self.url + "/api/admin/" + path, json=payload, headers=headers) as resp:
+        url = self.url + "/api/admin/" + path
+        async with self.http.request(method, url, json=payload, headers=headers) as resp:
             body = await resp.json()
             self.tally.record(kind, resp.status, time.monotonic() - started)
             if "citizen_admin" in resp.cookies:
@@ -226,7 +227,8 @@ async def soak(seconds: float, users: int) -> dict:
             tasks = [wechat_user(sim, urls, tally, f"oSoak{i}", until, rng) for i in range(users)]
             tasks += [web_user(http, servers[i % 2].url, tally, until, rng) for i in range(users)]
             tasks += [api_user(http, servers[i % 2].url, tally, f"soak-{i}", until, rng) for i in range(users // 2)]
-            tasks += [staff_user(http, servers[i % 2].url, tally, name, until, rng) for i, name in enumerate(staff)]
+            tasks += [staff_user(http, servers[i % 2].url, tally, name, until, rng)
+                      for i, name in enumerate(staff)]
             await asyncio.gather(*tasks)
             await asyncio.sleep(2.0)                                # late customer-service sends land
             rss_end = [rss_kb(s.process.pid) for s in servers]

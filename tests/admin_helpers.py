@@ -115,5 +115,6 @@ async def audit_of(staff, action: str) -> list[dict]:
     return await staff.audit.entries(action=action)
 
 
-__all__ = ["Console", "PASSWORD", "CHEAP", "ROOMY_LOGINS", "admin_settings", "staff", "admin_client", "client_with", "console", "add_user",
+__all__ = ["Console", "PASSWORD", "CHEAP", "ROOMY_LOGINS",
+           "admin_settings", "staff", "admin_client", "client_with", "console", "add_user",
            "signed_in", "audit_of"]

@@ -59,7 +59,8 @@ async def staff_writes(c: dict, topic: dict) -> list:
             ("read", "ed", "GET", "draft/changes", None),
             ("save", "ed", "PUT", "topics/bus-fare", topic),
             ("publish", "pub", "POST", "publish", {"note": "故障中发布", "confirm": True}),
-            ("user", "root", "POST", "users", {"username": "newbie", "role": "viewer", "password": "Temp-pass1"})):
+            ("user", "root", "POST", "users",
+             {"username": "newbie", "role": "viewer", "password": "Temp-pass1"})):
         started = time.monotonic()
         resp = await asyncio.wait_for(c[who].call(method, path, payload), BOUND * 2)
         body = await resp.json() if resp.content_type == "application/json" else await resp.text()

@@ -83,7 +83,8 @@ async def test_feedback_from_another_site_or_no_origin_is_403_and_stores_nothing
     assert resp.status == 403 and (await resp.json())["error"]
     after = {k: await redis.dump(k) for k in await redis.keys("*") if await redis.type(k) != b"stream"}
     assert after == before                       # no rating counted, nothing in the inbox, the offer kept
-    resp = await client.post("/api/web/feedback", json={"rating": rating, "helpful": False}, headers={**cookie, **own})
+    resp = await client.post("/api/web/feedback", json={"rating": rating, "helpful": False},
+                             headers={**cookie, **own})
     assert resp.status == 200                    # the page itself may still rate that answer, once
 
 

@@ -70,8 +70,9 @@ async def test_the_app_starts_and_answers_with_redis_unreachable_and_gets_the_se
         client = await asyncio.wait_for(aiohttp_client(app), 20)          # no crash at start
         assert (await client.get("/healthz")).status == 200
         assert (await client.get("/readyz")).status == 503
+        own = {"Origin": f"http://{client.host}:{client.port}"}
         for path, body, headers in (("/api/chat", {"user_id": "u-3", "text": QUESTION}, {}),
-                                    ("/api/web/chat", {"text": QUESTION}, {"Origin": f"http://{client.host}:{client.port}"})):
+                                    ("/api/web/chat", {"text": QUESTION}, own)):
             resp = await client.post(path, json=body, headers=headers)
             assert resp.status == 200 and "2元" in (await resp.json())["reply"], path
         assert logs.pseudonym("u-3").startswith("p:")        # not the deployment's hash: it is not known yet

@@ -109,8 +109,9 @@ async def test_staff_work_on_the_inbox_leaves_staff_keys_without_a_ttl_and_citiz
     origin = {"Origin": f"http://{admin_client.host}:{admin_client.port}"}
     for user, text in (("k1", "平泉搭巴士车钱咋收"), ("k2", "火星移民签证怎么办理"), ("k3", "月球护照怎么办")):
         await admin_client.post("/api/chat", json={"user_id": user, "text": text})
-    answer = await (await admin_client.post("/api/web/chat", json={"text": "平泉坐公交车要多少钱"}, headers=origin)).json()
-    await admin_client.post("/api/web/feedback", json={"rating": answer["rating"], "helpful": False}, headers=origin)
+    resp = await admin_client.post("/api/web/chat", json={"text": "平泉坐公交车要多少钱"}, headers=origin)
+    rating = {"rating": (await resp.json())["rating"], "helpful": False}
+    await admin_client.post("/api/web/feedback", json=rating, headers=origin)
     editor, publisher = await signed_in("editor"), await signed_in("publisher")
     groups = (await editor.json("GET", "inbox"))["groups"]
     assert len(groups) >= 3

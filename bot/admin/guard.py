@@ -49,7 +49,8 @@ async def _with_redis(request: web.Request, handler) -> web.StreamResponse:
         return await _guarded(request, handler)
     except FAULTS as exc:
         await store.fault("admin", exc)
-        log.warning("staff request %s %s cut off by redis: %s", request.method, request.path, type(exc).__name__)
+        log.warning("staff request %s %s cut off by redis: %s", request.method, request.path,
+                    type(exc).__name__)
         return unavailable(UNKNOWN if writes else UNAVAILABLE)
 
 

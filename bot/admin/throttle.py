@@ -40,7 +40,8 @@ class Refusal:
 
 
 class Throttle:
-    def __init__(self, redis: Redis, prefix: str, settings: AdminSettings, limiter: RateLimiter | None = None):
+    def __init__(self, redis: Redis, prefix: str, settings: AdminSettings,
+                 limiter: RateLimiter | None = None):
         self.redis, self.settings, self.limiter = redis, settings, limiter
         self._prefix = f"{prefix}:admin-volatile"
         self._count = redis.register_script(_COUNT)

@@ -105,7 +105,8 @@ class Users:
 
     async def set_password(self, username: str, password: str, *, must_change: bool) -> None:
         check_new_password(password, username)
-        await self._change(username, hash=await self.hasher.hash_off_loop(password), must_change=int(must_change))
+        hashed = await self.hasher.hash_off_loop(password)
+        await self._change(username, hash=hashed, must_change=int(must_change))
 
     async def revoke_sessions(self, username: str) -> None:
         await self._change(username)

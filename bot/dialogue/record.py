@@ -80,7 +80,8 @@ class Recorder:
         user = await self.user(inbound.user_id) if reply.kind in RATED else None
         if user is None:
             return None
-        offer = Offer(reply.topic, reply.city, self.version, user, inbound.channel, inbound.text[:500], reply.kind)
+        offer = Offer(reply.topic, reply.city, self.version, user, inbound.channel, inbound.text[:500],
+                      reply.kind)
         return await self._guarded("offer", lambda: self.offers.make(offer))
 
     async def rate(self, offer_id: str, user_id: str, helpful: bool) -> Offer | None:

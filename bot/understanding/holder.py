@@ -68,8 +68,8 @@ class BrainHolder:
         try:
             await self.refresh()
         except (RedisError, OSError) as exc:
-            log.warning("redis unreachable at start (%s): answering from the release's intents/ until it is back",
-                        exc)
+            log.warning("redis unreachable at start (%s): answering from the release's intents/ until it "
+                        "is back", exc)
             await self._from_release()
         self._tasks = [asyncio.create_task(self._listen()), asyncio.create_task(self._watch())]
 
