@@ -1,7 +1,6 @@
 """create_app(settings): the one place that wires knowledge, matching, dialogue, store and channels."""
 from __future__ import annotations
 
-import secrets
 from contextlib import asynccontextmanager
 
 from aiohttp import web
@@ -13,10 +12,12 @@ from bot.dialogue.memo import TurnMemo
 from bot.dialogue.record import Recorder
 from bot.dialogue.turn import Dialogue
 from bot.knowledge.versions import Versions
+from bot.observability import logs
 from bot.settings import Settings
 from bot.state import resilient
 from bot.state.embedded import EmbeddedRedis, client_name
 from bot.state.feedback import Offers
+from bot.state.identity import UserHashes
 from bot.state.inbox import Inbox
 from bot.state.questions import QuestionLog
 from bot.state.resilient import ResilientStore
@@ -49,23 +50,21 @@ def versions_for(settings: Settings, redis: Redis) -> Versions:
 
 
 def make_dialogue(settings: Settings, redis: Redis, brain: Brain | BrainHolder,
-                  recorder: Recorder | None = None) -> tuple[Dialogue, ResilientStore]:
+                  record: bool = False) -> tuple[Dialogue, ResilientStore]:
+    """The dialogue on a guarded store; with `record`, turns leave the question log, inbox and offers."""
     store = ResilientStore(redis, settings.key_prefix, settings.session_ttl)
-    dialogue = Dialogue(brain, store, recorder)
+    dialogue = Dialogue(brain, store, make_recorder(settings, store, brain) if record else None)
     dialogue.lanes = Lanes()           # turns' CPU work off the event loop, WeChat in a lane of its own
     dialogue.memo = TurnMemo(settings.turn_memo)
     return dialogue, store
 
 
-async def make_recorder(settings: Settings, redis: Redis, brain: Brain | BrainHolder) -> Recorder:
-    """The question log, inbox and rating offers, with users hashed under the deployment's secret."""
-    secret = settings.user_hash_secret
-    if not secret:
-        key = f"{settings.key_prefix}:admin:user-hash-secret"     # staff key space: never expires
-        await redis.set(key, secrets.token_hex(32), nx=True)
-        secret = (await redis.get(key)).decode()
-    p = settings.key_prefix
-    return Recorder(QuestionLog(redis, p), Inbox(redis, p), Offers(redis, p), secret.encode(), brain)
+def make_recorder(settings: Settings, store: ResilientStore, brain: Brain | BrainHolder) -> Recorder:
+    """The question log, inbox and rating offers, with users hashed under the deployment's one secret
+    (logs use it too, once it is known)."""
+    redis, p = store.redis, settings.key_prefix
+    hashes = UserHashes(store, p, settings.user_hash_secret, on_known=logs.use_secret)
+    return Recorder(QuestionLog(redis, p), Inbox(redis, p), Offers(redis, p), hashes, brain, store)
 
 
 @asynccontextmanager
@@ -111,8 +110,9 @@ def create_app(settings: Settings, redis: Redis | None = None, brains: BrainCach
     async def lifecycle(app: web.Application):
         async with _redis_or(redis, settings) as client, open_holder(settings, client, brains) as holder:
             app[keys.VERSIONS], app[keys.BRAIN] = holder.versions, holder
-            app[keys.RECORDER] = await make_recorder(settings, client, holder)
-            app[keys.DIALOGUE], app[keys.STORE] = make_dialogue(settings, client, holder, app[keys.RECORDER])
+            app[keys.DIALOGUE], app[keys.STORE] = make_dialogue(settings, client, holder, record=True)
+            app[keys.RECORDER] = app[keys.DIALOGUE].recorder
+            await app[keys.RECORDER].hashes.secret()        # now if Redis answers, else at its first use
             admin_api.start(app, settings, client)
             yield
             app[keys.DIALOGUE].lanes.close()

@@ -110,7 +110,7 @@ def _observability(settings: Settings) -> None:
         shared.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(shared)
     from bot.observability import logs
-    logs.configure(settings.log_hash_secret)
+    logs.configure(settings.user_hash_secret)
 
 
 def build_parser() -> argparse.ArgumentParser:

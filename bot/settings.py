@@ -56,12 +56,12 @@ class Settings:
     body_timeout: float = 10.0            # seconds for its body (at most 64 KB) to arrive
     max_connections: int = 1000           # open connections per process; more are closed at once
     turn_memo: int = 4096                 # replies to repeated questions remembered per process; 0: off
-    log_hash_secret: str | None = None    # HMAC key for citizens' ids in logs (random per process if unset)
     metrics_shared: bool = False          # several processes on one data dir: one /metrics for them all
     extra: dict = field(default_factory=dict)
-    # The key of the HMAC that citizens' ids are stored under (inbox, question log). Unset: one is made
-    # on first start and kept in Redis (`{prefix}:admin:user-hash-secret`, in the staff key space: no
-    # TTL, never evicted); set it to keep ids apart from whoever can read Redis.
+    # USER_HASH_SECRET (or its old name LOG_HASH_SECRET): the one HMAC key citizens' ids are hashed under,
+    # in the question log, inbox and logs alike. Unset: one is made on first start and kept in Redis
+    # (`{prefix}:admin:user-hash-secret`, staff key space: no TTL, never evicted); set it to keep ids
+    # apart from whoever can read Redis. See bot/state/identity.py.
     user_hash_secret: str = ""
     feedback_hint: bool = True            # WeChat answers end with "回复 1 表示有帮助，2 表示没帮助"
 
@@ -82,9 +82,8 @@ class Settings:
                    header_timeout=_int(env, "HEADER_TIMEOUT", 10), body_timeout=_int(env, "BODY_TIMEOUT", 10),
                    max_connections=_int(env, "MAX_CONNECTIONS", 1000),
                    turn_memo=_int(env, "TURN_MEMO", 4096),
-                   log_hash_secret=env.get("LOG_HASH_SECRET") or None,
                    metrics_shared=_flag(env, "METRICS_SHARED"),
-                   user_hash_secret=env.get("USER_HASH_SECRET", ""),
+                   user_hash_secret=_user_hash_secret(env),
                    feedback_hint=_flag({"FEEDBACK_HINT": "1", **env}, "FEEDBACK_HINT"))
 
 
@@ -106,6 +105,15 @@ def _flag(env: dict, name: str) -> bool:
     if raw in ("1", "true", "yes", "on"):
         return True
     raise SettingsError(f"{name} must be 1 or 0, got {raw!r}")
+
+
+def _user_hash_secret(env: dict) -> str:
+    """USER_HASH_SECRET, or LOG_HASH_SECRET, its name when logs had a key of their own."""
+    new, old = env.get("USER_HASH_SECRET", ""), env.get("LOG_HASH_SECRET", "")
+    if new and old and new != old:
+        raise SettingsError("USER_HASH_SECRET and LOG_HASH_SECRET differ: they are one secret now "
+                            "(LOG_HASH_SECRET is its old name); keep USER_HASH_SECRET only")
+    return new or old
 
 
 def _admin(env: dict) -> AdminSettings:

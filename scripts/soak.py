@@ -1,11 +1,10 @@
 """A bounded soak on loopback: two real `serve` processes on one real redis-server, under a steady mix of
-WeChat messages (safe mode, with retries after lost answers), web-chat conversations and /api/chat
-questions, for --seconds (default 120, at most 600). Reports errors, WeChat duplicates and losses, p50/p99
-latency per channel, the processes' memory growth and the event loop's lag (from /metrics).
+WeChat messages (safe mode, with retries after lost answers), web-chat conversations, /api/chat
+questions and staff at the console (log in, list the inbox and topics, save a draft), for --seconds
+(default 120, at most 600). Reports errors, WeChat duplicates and losses, p50/p99 latency per kind of
+request, the processes' memory growth and the event loop's lag (from /metrics).
 
     .venv/bin/python scripts/soak.py --seconds 120 [--json out.json]
-
-The admin API is not on this branch yet; add its traffic here when it lands.
 """
 from __future__ import annotations
 
@@ -104,6 +103,77 @@ async def api_user(http: aiohttp.ClientSession, url: str, tally: Tally, user: st
         await asyncio.sleep(rng.uniform(0.5, 2.0))
 
 
+STAFF_PASSWORD = "Soak-staff-2026"
+OLD, NEW = "基础票价2元，最高票价8元", "基础票价为2元，最高票价为8元"     # two wordings, both grounded
+RELOGIN = 45.0         # seconds between a staff member's logins: within RATE_LIMIT_LOGIN_USER's 5 per 300 s
+
+
+async def add_staff(redis_url: str, names: list[str]) -> None:
+    """Editor accounts, made as `citizen-bot user add` would, with the production hashing parameters."""
+    from redis.asyncio import Redis
+
+    from bot.admin.context import staff_for
+    from bot.settings import Settings
+    client = Redis.from_url(redis_url)
+    try:
+        staff = staff_for(Settings(redis_url=redis_url), client)
+        for name in names:
+            await staff.users.create(name, "editor", STAFF_PASSWORD, must_change=False)
+    finally:
+        await client.aclose()
+
+
+class Console:
+    """One staff member's browser: the session cookie and CSRF token it holds, same-origin requests."""
+
+    def __init__(self, http: aiohttp.ClientSession, url: str, tally: Tally):
+        self.http, self.url, self.tally = http, url, tally
+        self.headers: dict[str, str] = {}
+
+    async def call(self, kind: str, method: str, path: str, payload=None) -> dict:
+        headers = dict(self.headers)
+        if method != "GET":
+            headers["Origin"] = self.url
+        started = time.monotonic()
+        url = self.url + "/api/admin/" + path
+        async with self.http.request(method, url, json=payload, headers=headers) as resp:
+            body = await resp.json()
+            self.tally.record(kind, resp.status, time.monotonic() - started)
+            if "citizen_admin" in resp.cookies:
+                self.headers["Cookie"] = f"citizen_admin={resp.cookies['citizen_admin'].value}"
+        return body if resp.status == 200 else {}
+
+    async def login(self, name: str) -> None:
+        self.headers.pop("Cookie", None)
+        body = await self.call("admin-login", "POST", "login", {"username": name, "password": STAFF_PASSWORD})
+        self.headers["X-CSRF-Token"] = body.get("csrf_token", "")
+
+    async def save_draft(self) -> None:
+        topic = await self.call("admin-topic", "GET", "topics/bus-fare")
+        if topic:
+            text = topic["answers"]["平泉"]["text"]
+            wording = text.replace(OLD, NEW) if OLD in text else text.replace(NEW, OLD)
+            topic["answers"]["平泉"] = {**topic["answers"]["平泉"], "text": wording}
+            await self.call("admin-save", "PUT", "topics/bus-fare", topic)
+
+
+async def staff_user(http: aiohttp.ClientSession, url: str, tally: Tally, name: str, until: float,
+                     rng: random.Random):
+    console, logged_in = Console(http, url, tally), -RELOGIN
+    while time.monotonic() < until:
+        if time.monotonic() - logged_in >= RELOGIN:
+            await console.login(name)
+            logged_in = time.monotonic()
+        roll = rng.random()
+        if roll < 0.4:
+            await console.call("admin-inbox", "GET", "inbox")
+        elif roll < 0.8:
+            await console.call("admin-topics", "GET", "topics")
+        else:
+            await console.save_draft()
+        await asyncio.sleep(rng.uniform(1.0, 3.0))
+
+
 def rss_kb(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -139,10 +209,13 @@ async def soak(seconds: float, users: int) -> dict:
     redis = RedisServer()
     api = await FakeWeChatAPI(APPID, APPSECRET).start()
     env = {"WECHAT_TOKEN": TOKEN, "WECHAT_APPID": APPID, "WECHAT_AES_KEY": AES_KEY, "WECHAT_APPSECRET": APPSECRET,
-           "WECHAT_API_BASE": api.url, "RATE_LIMIT_CHAT_ADDRESS": "100000/60"}   # loopback is one address
+           "WECHAT_API_BASE": api.url, "RATE_LIMIT_CHAT_ADDRESS": "100000/60",   # loopback is one address
+           "RATE_LIMIT_LOGIN": "100000/60"}
     servers = [Served(redis.url, work / name / "serve.log", env=env) for name in ("a", "b")]
     try:
         await asyncio.gather(*(s.wait_ready() for s in servers))
+        staff = [f"soak-editor-{i}" for i in range(max(1, users // 3))]
+        await add_staff(redis.url, staff)
         sim = WeChatSim(servers[0].wechat, TOKEN, appid=APPID, aes_key=AES_KEY, mode="safe", timeout=PATIENCE)
         async with aiohttp.ClientSession() as http:
             for s in servers:                                       # warm up, then measure memory
@@ -154,6 +227,8 @@ async def soak(seconds: float, users: int) -> dict:
             tasks = [wechat_user(sim, urls, tally, f"oSoak{i}", until, rng) for i in range(users)]
             tasks += [web_user(http, servers[i % 2].url, tally, until, rng) for i in range(users)]
             tasks += [api_user(http, servers[i % 2].url, tally, f"soak-{i}", until, rng) for i in range(users // 2)]
+            tasks += [staff_user(http, servers[i % 2].url, tally, name, until, rng)
+                      for i, name in enumerate(staff)]
             await asyncio.gather(*tasks)
             await asyncio.sleep(2.0)                                # late customer-service sends land
             rss_end = [rss_kb(s.process.pid) for s in servers]
@@ -167,7 +242,7 @@ async def soak(seconds: float, users: int) -> dict:
     sends = Counter(s["touser"] for s in api.sends)
     duplicates = sum(1 for n in tally.wechat_passive.values() if n > 1)
     return {
-        "seconds": seconds, "users_per_channel": users,
+        "seconds": seconds, "users_per_channel": users, "staff": len(staff),
         "requests": sum(tally.status.values()),
         "by_status": {f"{c} {s}": n for (c, s), n in sorted(tally.status.items(), key=str)},
         "errors": len(tally.errors), "error_samples": tally.errors[:10],

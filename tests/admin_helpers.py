@@ -11,10 +11,13 @@ import pytest
 from bot.admin.context import staff_for
 from bot.app import create_app
 from bot.settings import AdminSettings
+from bot.state.limits import Limit
 
 PASSWORD = "Correct-horse1"
 # Cheap Argon2id parameters: the tests log in hundreds of times on two shared cores.
 CHEAP = AdminSettings(hash_time_cost=1, hash_memory_kib=1024, hash_parallelism=1)
+# ... and from one address, far past the per-address and per-account login limits (tested on their own).
+ROOMY_LOGINS = {"login": Limit(100_000, 60), "login-user": Limit(100_000, 60)}
 
 
 class Console:
@@ -61,7 +64,7 @@ class Console:
 
 @pytest.fixture
 def admin_settings(settings):
-    return replace(settings, admin=CHEAP)
+    return replace(settings, admin=CHEAP, rate_limits=ROOMY_LOGINS)
 
 
 @pytest.fixture
@@ -112,5 +115,6 @@ async def audit_of(staff, action: str) -> list[dict]:
     return await staff.audit.entries(action=action)
 
 
-__all__ = ["Console", "PASSWORD", "CHEAP", "admin_settings", "staff", "admin_client", "client_with", "console", "add_user",
+__all__ = ["Console", "PASSWORD", "CHEAP", "ROOMY_LOGINS",
+           "admin_settings", "staff", "admin_client", "client_with", "console", "add_user",
            "signed_in", "audit_of"]

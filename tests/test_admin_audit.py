@@ -35,7 +35,7 @@ async def test_a_lockout_is_recorded(console, add_user, staff):
     c = console()
     for _ in range(5):
         await c.login("alice", "Wrong-pass1", status=401)
-    await c.login("alice", status=423)
+    await c.login("alice", status=429)
     results = [e["result"] for e in await staff.audit.entries(actor="alice")]
     assert results[:3] == ["locked", "locked", "failed"] and results.count("failed") == 5
 

@@ -40,7 +40,7 @@ SHOTS = {"editor": ROOT / "docs" / "screenshot-admin-editor.png",
 async def site(admin_settings, redis, brains):
     # wait_for_chat asks every 0.1 s until a publish shows: far past a citizen's rate limit
     polling = {"chat-user": Limit(100_000, 60), "chat-address": Limit(100_000, 60)}
-    settings = replace(admin_settings, rate_limits=polling)
+    settings = replace(admin_settings, rate_limits={**admin_settings.rate_limits, **polling})
     async with serving(create_app(settings, redis=redis, brains=brains)) as url:
         yield url
 

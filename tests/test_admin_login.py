@@ -4,13 +4,18 @@ from __future__ import annotations
 import asyncio
 import time
 
+from dataclasses import replace
+
 import pyotp
+
+from bot.app import create_app
+from bot.state.limits import Limit
 
 from bot.admin.passwords import Hasher, policy_problems
 from bot.admin.sessions import COOKIE
 
 from .admin_helpers import *  # noqa: F403
-from .admin_helpers import PASSWORD, Console
+from .admin_helpers import CHEAP, PASSWORD, Console
 
 
 async def test_login_answers_the_csrf_token_and_role_and_sets_a_strict_httponly_cookie(console, add_user):
@@ -70,11 +75,51 @@ async def test_five_failures_lock_the_account_and_end_its_sessions_until_the_loc
     c = Console(client)
     for _ in range(5):
         await c.login("alice", "Wrong-pass1", status=401)
-    locked = await c.login("alice", PASSWORD, status=423)     # even the right password
-    assert "锁定" in locked["error"]
+    resp = await c.call("POST", "login", {"username": "alice", "password": PASSWORD})   # even the right one
+    locked = await resp.json()
+    assert resp.status == 429 and locked["locked"] is True and "锁定" in locked["error"]
+    assert resp.headers["Retry-After"] == "2" and locked["retry_after"] == 2      # 1.5 s, rounded up
     assert (await open_session.call("GET", "me")).status == 401
     await asyncio.sleep(1.6)
     await c.login("alice", PASSWORD)
+
+
+async def test_login_attempts_are_rate_limited_per_address_and_per_account_with_429_and_retry_after(
+        aiohttp_client, admin_settings, redis, brains, add_user, staff):
+    limits = {"login": Limit(6, 60), "login-user": Limit(3, 60)}
+    settings = replace(admin_settings, rate_limits=limits)
+    client = await aiohttp_client(create_app(settings, redis=redis, brains=brains))
+    await add_user("alice", "editor")
+    await add_user("bob", "editor")
+    c = Console(client)
+    for _ in range(3):                       # successful logins count too: the limit is on attempts
+        await c.login("alice")
+    resp = await c.call("POST", "login", {"username": "alice", "password": PASSWORD})
+    body = await resp.json()
+    assert resp.status == 429 and "频繁" in body["error"]
+    assert 1 <= int(resp.headers["Retry-After"]) <= 60
+    assert body["retry_after"] == int(resp.headers["Retry-After"])
+    await c.login("bob")                     # another account from the same address: 5 of 6
+    await c.login("bob", "Wrong-pass1", status=401)
+    resp = await c.call("POST", "login", {"username": "carol", "password": PASSWORD})
+    assert resp.status == 429 and "Retry-After" in resp.headers              # the address's 7th attempt
+    # a second process on the same Redis sees the same counts
+    other = Console(await aiohttp_client(create_app(settings, redis=redis, brains=brains)))
+    assert (await other.call("POST", "login", {"username": "bob", "password": PASSWORD})).status == 429
+    # refusals of the rate limit are not audited (a flood cannot grow the audit log)
+    assert len(await staff.audit.entries(action="login")) == 5
+
+
+async def test_the_login_rate_limit_allows_attempts_while_redis_is_away(redis):
+    from bot.admin.throttle import Throttle
+    from bot.state.ratelimit import RateLimiter
+    from bot.state.resilient import ResilientStore
+    store = ResilientStore(redis)
+    throttle = Throttle(redis, "citizen-bot", CHEAP, RateLimiter(store, {"login": Limit(1, 60)}))
+    assert await throttle.refusal("alice", "1.2.3.4") is None
+    assert (await throttle.refusal("alice", "1.2.3.4")).retry_after >= 1          # the limit holds ...
+    store.breaker.trip()                                                            # ... until Redis is away
+    assert [await throttle.refusal("alice", "1.2.3.4") for _ in range(5)] == [None] * 5
 
 
 async def test_four_failures_then_success_start_the_count_again(console, add_user):
@@ -94,8 +139,9 @@ async def test_an_address_that_keeps_failing_is_refused_across_accounts(client_w
     c = Console(client)
     for i in range(6):                                         # spread over names: no account locks
         await c.login(f"guess{i}", "Wrong-pass1", status=401)
-    refused = await c.login("alice", PASSWORD, status=429)
-    assert "地址" in refused["error"]
+    resp = await c.call("POST", "login", {"username": "alice", "password": PASSWORD})
+    refused = await resp.json()
+    assert resp.status == 429 and "地址" in refused["error"] and resp.headers["Retry-After"] == "2"
     await asyncio.sleep(1.6)
     await c.login("alice")
 
@@ -287,3 +333,19 @@ async def test_admins_cannot_demote_or_disable_themselves(signed_in):
     users = await admin.json("GET", "users")
     assert users["users"][0] == {**users["users"][0], "username": "root", "role": "admin", "disabled": False}
     assert "password_hash" not in users["users"][0] and "totp_secret" not in str(users)
+
+
+async def test_argon2_runs_off_the_event_loop_so_a_login_does_not_stall_citizens(
+        console, add_user, admin_client, monkeypatch):
+    """A production hash takes ~0.5 s of CPU: on the loop it held up every WeChat reply that long (soak)."""
+    import threading
+
+    from bot.admin.context import STAFF
+    await add_user("alice", "viewer")
+    hasher = admin_client.app[STAFF].users.hasher
+    threads = []
+    verify = hasher.verify
+    monkeypatch.setattr(hasher, "verify", lambda *a: threads.append(threading.get_ident()) or verify(*a))
+    await console().login("alice")
+    await console().login("alice", "Wrong-pass1", status=401)
+    assert len(threads) == 2 and threading.get_ident() not in threads

@@ -70,6 +70,24 @@ async def test_reset_from_another_site_or_no_origin_is_403(client, redis, header
     assert set(await redis.keys("*")) >= set(keys_before)        # the conversation is still there
 
 
+@pytest.mark.parametrize("headers", [{}, {"Origin": "https://evil.example"}, {"Origin": "null"},
+                                     {"Referer": "https://evil.example/page"}])
+async def test_feedback_from_another_site_or_no_origin_is_403_and_stores_nothing(client, redis, headers):
+    own = {"Origin": str(client.make_url("/")).rstrip("/")}
+    resp = await client.post("/api/web/chat", json={"text": BUS}, headers=own)
+    browser, rating = resp.cookies[webpage.COOKIE].value, (await resp.json())["rating"]
+    cookie = {"Cookie": f"{webpage.COOKIE}={browser}"}
+    before = {k: await redis.dump(k) for k in await redis.keys("*") if await redis.type(k) != b"stream"}
+    resp = await client.post("/api/web/feedback", json={"rating": rating, "helpful": False},
+                             headers={**cookie, **headers})
+    assert resp.status == 403 and (await resp.json())["error"]
+    after = {k: await redis.dump(k) for k in await redis.keys("*") if await redis.type(k) != b"stream"}
+    assert after == before                       # no rating counted, nothing in the inbox, the offer kept
+    resp = await client.post("/api/web/feedback", json={"rating": rating, "helpful": False},
+                             headers={**cookie, **own})
+    assert resp.status == 200                    # the page itself may still rate that answer, once
+
+
 async def test_reset_from_the_page_itself_works(client):
     browser = await started(client)
     origin = str(client.make_url("/")).rstrip("/")

@@ -9,11 +9,13 @@ from dataclasses import replace
 from bot import keys
 from bot.app import create_app
 from bot.channels.web import page as webpage
+from bot.state import inbox, questions
 from bot.state.embedded import EmbeddedRedis
 from bot.state.inbox import OPENS_PER_DAY
 from bot.state.limits import Limit
 
 from . import wechat_fixtures
+from .admin_helpers import *  # noqa: F403
 from .redis_server import citizen_keys
 
 wechat, fake_api = wechat_fixtures.wechat, wechat_fixtures.fake_api     # fixtures
@@ -22,14 +24,22 @@ wechat, fake_api = wechat_fixtures.wechat, wechat_fixtures.fake_api     # fixtur
 STAFF = ("citizen-bot:kb:", "citizen-bot:admin:")
 
 
+# Citizen-derived data staff read, kept as long as the retention (180 days) and no longer.
+RETAINED = {"citizen-bot:inbox:": inbox.KEEP, "citizen-bot:qlog:": (questions.KEEP_DAYS + 2) * 24 * 3600}
+
+
 async def assert_every_key_expires(redis):
     keys = [k.decode() for k in await redis.keys("*")]
     assert keys
     for key in keys:
+        ttl = await redis.pttl(key)
         if key.startswith(STAFF):
-            assert await redis.pttl(key) == -1, f"staff key {key} has a TTL"
+            assert ttl == -1, f"staff key {key} has a TTL"
         else:
-            assert await redis.pttl(key) > 0, f"{key} never expires"
+            assert ttl > 0, f"{key} never expires"
+            kept = next((t for prefix, t in RETAINED.items() if key.startswith(prefix)), None)
+            assert kept is None or ttl <= kept * 1000, f"{key} outlives the {kept // 86400}-day retention"
+    return keys
 
 
 async def test_every_key_the_citizen_routes_write_has_a_ttl(wechat, redis):
@@ -94,3 +104,30 @@ def test_redis_may_evict_only_keys_with_a_ttl(tmp_path):
     for conf in (deploy, embedded):
         assert "maxmemory-policy volatile-lru" in conf
         assert any(line.startswith("maxmemory ") for line in conf.splitlines())
+
+
+async def test_staff_work_on_the_inbox_leaves_staff_keys_without_a_ttl_and_citizen_keys_with_one(
+        admin_client, signed_in, redis):
+    """Citizens fill the inbox and rate; staff log in, read it, act on its groups, save a draft and
+    publish: the inbox stays derived data that expires, the knowledge, accounts and audit never do."""
+    origin = {"Origin": f"http://{admin_client.host}:{admin_client.port}"}
+    for user, text in (("k1", "平泉搭巴士车钱咋收"), ("k2", "火星移民签证怎么办理"), ("k3", "月球护照怎么办")):
+        await admin_client.post("/api/chat", json={"user_id": user, "text": text})
+    resp = await admin_client.post("/api/web/chat", json={"text": "平泉坐公交车要多少钱"}, headers=origin)
+    rating = {"rating": (await resp.json())["rating"], "helpful": False}
+    await admin_client.post("/api/web/feedback", json=rating, headers=origin)
+    editor, publisher = await signed_in("editor"), await signed_in("publisher")
+    groups = (await editor.json("GET", "inbox"))["groups"]
+    assert len(groups) >= 3
+    bus = next(g for g in groups if g["suggested"] and g["suggested"]["id"] == "bus-fare")
+    others = [g for g in groups if g["id"] != bus["id"]]
+    await editor.json("POST", f"inbox/{bus['id']}/example", {"topic": "bus-fare"})
+    await editor.json("POST", f"inbox/{others[0]['id']}/dismiss", {"reason": "与本地政务无关"})
+    await editor.json("POST", f"inbox/{others[1]['id']}/answered", {"topic": "bus-fare"})
+    await publisher.json("POST", "publish", {"note": "收件箱", "confirm": True})
+    keys = await assert_every_key_expires(redis)
+    for needed in ("citizen-bot:inbox:index", "citizen-bot:inbox:counts", "citizen-bot:inbox:focus",
+                   "citizen-bot:inbox:texts", "citizen-bot:admin:audit", "citizen-bot:kb:live"):
+        assert needed in keys
+    assert any(k.startswith("citizen-bot:inbox:u:") for k in keys)
+

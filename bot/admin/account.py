@@ -1,8 +1,6 @@
 """Signing in and out, and what every account does for itself: its password and its second factor."""
 from __future__ import annotations
 
-import math
-
 from aiohttp import web
 
 from bot.admin import totp
@@ -10,6 +8,7 @@ from bot.admin.audit import Who
 from bot.admin.context import Staff, actor, address, body, refuse, reply, staff
 from bot.admin.problems import Invalid, Problem
 from bot.admin.sessions import COOKIE, COOKIE_PATH
+from bot.admin.throttle import Refusal
 from bot.admin.users import User, check_new_password
 
 WRONG = "用户名或密码错误"
@@ -24,15 +23,11 @@ async def login(request: web.Request) -> web.Response:
                                           if not isinstance(payload.get(f), str) or not payload.get(f)], 400)
     username = username.strip()[:64]
     failed = _failure(s, username, addr)
-    if await s.throttle.address_blocked(addr):
-        await failed("throttled")
-        return refuse(429, "这个地址登录失败次数过多，请稍后再试")
-    locked = await s.throttle.locked_for(username)
-    if locked:
-        await failed("locked")
-        return refuse(423, f"账号因多次登录失败已锁定，请{math.ceil(locked / 60)}分钟后再试", locked=True)
+    refusal = await s.throttle.refusal(username, addr)
+    if refusal:
+        return await _refused(refusal, failed)
     user = await s.users.get(username)
-    verdict = s.users.hasher.verify(user.password_hash if user else None, password)
+    verdict = await s.users.hasher.verify_off_loop(user.password_hash if user else None, password)
     if not verdict.ok:
         return await _wrong(s, failed, username, addr, "password", WRONG)
     if user.disabled:
@@ -46,6 +41,16 @@ async def login(request: web.Request) -> web.Response:
         if step is None or not await s.users.use_totp_step(username, step):
             return await _wrong(s, failed, username, addr, "totp", "动态验证码错误或已用过")
     return await _signed_in(request, s, user, verdict.new_hash, addr)
+
+
+async def _refused(refusal: Refusal, failed) -> web.Response:
+    """429 with Retry-After, whatever held the attempt back (a rate limit, the address, a locked account)."""
+    if refusal.audit:
+        await failed(refusal.audit)
+    extra = {"locked": True} if refusal.locked else {}
+    response = refuse(429, refusal.message, retry_after=refusal.retry_after, **extra)
+    response.headers["Retry-After"] = str(refusal.retry_after)
+    return response
 
 
 def _failure(s: Staff, username: str, addr: str):
@@ -111,7 +116,7 @@ async def change_password(request: web.Request) -> web.Response:
     payload = await body(request)
     old, new = payload.get("old"), payload.get("new")
     user = found.user
-    if not isinstance(old, str) or not s.users.hasher.verify(user.password_hash, old).ok:
+    if not isinstance(old, str) or not (await s.users.hasher.verify_off_loop(user.password_hash, old)).ok:
         await s.audit.record(found.who, "password.change", user.username, result="failed")
         if await s.throttle.failed(user.username, found.address):
             await s.users.revoke_sessions(user.username)

@@ -10,6 +10,7 @@ from datetime import date
 from aiohttp import web
 from redis.asyncio import Redis
 
+from bot import keys
 from bot.admin import account, briefings, dashboard, faq, inbox, knowledge, people
 from bot.admin.audit import MAX_ENTRIES, to_csv
 from bot.admin.context import STAFF, actor, reply, staff, staff_for
@@ -17,6 +18,7 @@ from bot.admin.guard import guard
 from bot.admin.problems import Invalid
 from bot.admin.roles import A
 from bot.settings import Settings
+from bot.state.ratelimit import RateLimiter
 
 
 async def audit_entries(request: web.Request) -> web.Response:
@@ -109,4 +111,4 @@ def _knowledge_routes(r: web.UrlDispatcher) -> None:
 
 
 def start(app: web.Application, settings: Settings, redis: Redis) -> None:
-    app[STAFF] = staff_for(settings, redis)
+    app[STAFF] = staff_for(settings, redis, RateLimiter(app[keys.STORE], settings.rate_limits))

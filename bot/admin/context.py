@@ -14,6 +14,7 @@ from bot.admin.sessions import Session, Sessions
 from bot.admin.throttle import Throttle
 from bot.admin.users import User, Users
 from bot.settings import AdminSettings, Settings
+from bot.state.ratelimit import RateLimiter
 
 
 @dataclass(frozen=True)
@@ -25,11 +26,12 @@ class Staff:
     audit: AuditLog
 
 
-def staff_for(settings: Settings, redis: Redis) -> Staff:
+def staff_for(settings: Settings, redis: Redis, limiter: RateLimiter | None = None) -> Staff:
+    """The console's services; `limiter` rate-limits login attempts (the app's, shared through Redis)."""
     s, prefix = settings.admin, settings.key_prefix
     hasher = Hasher(s.hash_time_cost, s.hash_memory_kib, s.hash_parallelism)
     return Staff(s, Users(redis, prefix, hasher), Sessions(redis, prefix, s.idle_timeout, s.absolute_timeout),
-                 Throttle(redis, prefix, s), AuditLog(redis, prefix))
+                 Throttle(redis, prefix, s, limiter), AuditLog(redis, prefix))
 
 
 @dataclass(frozen=True)

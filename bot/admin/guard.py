@@ -1,27 +1,62 @@
-"""The one gate in front of /api/admin/: session (401), role (403), CSRF and Origin (403), in that order.
+"""The one gate in front of /api/admin/: Redis (503), session (401), role (403), CSRF and Origin (403),
+in that order.
 
 Every decision comes from the table in bot/admin/roles.py; a route not in it is refused to everyone.
 Handlers behind the gate find the signed-in account with `context.actor(request)`.
+
+Staff writes fail closed. The citizen channels answer without Redis; the console cannot, since all it
+shows and changes lives there. So while Redis is away (the breaker open, or no PING answer before a
+write) a request is refused with a 503 in plain Chinese before anything is sent: a write queued in a
+stalled server would otherwise apply when it resumes, after the staff member was told it failed. A
+request cut off half-way says its outcome is unknown rather than claim either.
 """
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
 
+from bot import keys
 from bot.admin import csrf
 from bot.admin.context import ACTOR, Actor, address, refuse, reply, staff
 from bot.admin.problems import Invalid
 from bot.admin.roles import ENROLMENT_ONLY, PASSWORD_CHANGE_ONLY, PUBLIC, ROLE_NAMES, allowed
 from bot.admin.sessions import COOKIE
+from bot.state.resilient import DEGRADED, FAULTS
 
+log = logging.getLogger(__name__)
 PREFIX = "/api/admin/"
+UNAVAILABLE = "数据库暂时无法连接，本次操作没有执行，请稍后再试"
+UNKNOWN = "数据库连接中断，无法确认本次修改是否已保存，请稍后刷新页面查看"
+RETRY_AFTER = 5          # seconds: the breaker's cooldown and a reconnect, with room to spare
 
 
 @web.middleware
 async def guard(request: web.Request, handler):
     if not request.path.startswith(PREFIX):
         return await handler(request)
-    response = await _guarded(request, handler)
+    response = await _with_redis(request, handler)
     response.headers["Cache-Control"] = "no-store"       # staff data stays out of caches
+    return response
+
+
+async def _with_redis(request: web.Request, handler) -> web.StreamResponse:
+    store = request.app[keys.STORE]
+    writes = request.method in csrf.UNSAFE
+    if store.breaker.is_open or (writes and await store.guarded("admin", store.redis.ping) is DEGRADED):
+        return unavailable(UNAVAILABLE)
+    try:
+        return await _guarded(request, handler)
+    except FAULTS as exc:
+        await store.fault("admin", exc)
+        log.warning("staff request %s %s cut off by redis: %s", request.method, request.path,
+                    type(exc).__name__)
+        return unavailable(UNKNOWN if writes else UNAVAILABLE)
+
+
+def unavailable(message: str) -> web.Response:
+    response = refuse(503, message, redis_unavailable=True)
+    response.headers["Retry-After"] = str(RETRY_AFTER)
     return response
 
 

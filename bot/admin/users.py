@@ -89,10 +89,11 @@ class Users:
             raise Invalid.on("username", "用户名为2-64位的字母、数字、汉字或 . _ - @")
         check_role(role)
         check_new_password(password, username)
+        hashed = await self.hasher.hash_off_loop(password)        # before the name is taken: no half account
         if not await self.redis.sadd(self._key("users"), username):
             raise Invalid.on("username", f"用户名“{username}”已存在", status=409)
         await self.redis.hset(self._key("user", username), mapping={
-            "role": role, "hash": self.hasher.hash(password), "disabled": 0, "must_change": int(must_change),
+            "role": role, "hash": hashed, "disabled": 0, "must_change": int(must_change),
             "epoch": 0, "created_at": repr(time.time())})
         return await self.get(username)
 
@@ -104,7 +105,8 @@ class Users:
 
     async def set_password(self, username: str, password: str, *, must_change: bool) -> None:
         check_new_password(password, username)
-        await self._change(username, hash=self.hasher.hash(password), must_change=int(must_change))
+        hashed = await self.hasher.hash_off_loop(password)
+        await self._change(username, hash=hashed, must_change=int(must_change))
 
     async def revoke_sessions(self, username: str) -> None:
         await self._change(username)

@@ -61,8 +61,9 @@ class Dialogue:
             known = self.memo.get(self.brain, (inbound.text, state.session, inbound.city_hint))
             reply, state.session = known or await self.lanes.run(
                 inbound.channel, self.turn, inbound.text, state.session, inbound.city_hint)
-            if self.recorder:
-                state.also(lambda pipe: self.recorder.queue(pipe, inbound, reply, MAX_INPUT))
+            user = await self.recorder.user(inbound.user_id) if self.recorder else None   # None: Redis away
+            if user is not None:
+                state.also(lambda pipe: self.recorder.queue(pipe, inbound, reply, user, MAX_INPUT))
         metrics.ANSWERS.labels(inbound.channel, reply.kind).inc()
         if self.recorder:                 # a missed question into the inbox; skipped while Redis is away
             await self._store.guarded("record", lambda: self.recorder.file_missed(inbound, reply, MAX_INPUT))

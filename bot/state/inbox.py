@@ -85,9 +85,11 @@ class Inbox:
         gid = await self._group_for(m)
         if not await self.redis.exists(self._key("g", gid)) and not await self._may_open(m.user):
             return None
-        counted = await self.redis.hincrby(self._key("u", gid), m.user, 1) <= PER_USER
-        if not counted:
-            await self.redis.hincrby(self._key("u", gid), m.user, -1)    # the hash stays bounded at PER_USER
+        users = self._key("u", gid)
+        async with self.redis.pipeline(transaction=True) as pipe:   # never a moment without its TTL
+            used, _ = await pipe.hincrby(users, m.user, 1).expire(users, KEEP).execute()
+        if used > PER_USER:
+            await self.redis.hincrby(users, m.user, -1)    # the hash stays bounded at PER_USER
             return None
         await self._count(gid, m, at)
         await self._trim(at)

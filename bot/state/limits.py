@@ -22,6 +22,6 @@ class Limit:
 DEFAULTS = {
     "chat-address": Limit(120, 60),   # /api/chat and the web chat, per client address
     "chat-user": Limit(20, 60),       # per user_id (/api/chat) or browser (web chat)
-    "login": Limit(10, 300),          # for the admin login, per address (applied there when it exists)
+    "login": Limit(10, 300),          # admin login attempts, per address (bot/admin/throttle.py)
     "login-user": Limit(5, 300),      # ... and per account name
 }

@@ -6,15 +6,14 @@ Keys, under `{prefix}:qlog:` (derived from anonymous traffic, in a key space of 
                            but not listed)
   qlog:stats:{YYYY-MM-DD}  HASH of counters: "channel:web", "kind:answer", "topic:bus-fare",
                            "rate:{topic}|{city}|{version}:up|down"
-Both expire KEEP_DAYS after their day. Days are Beijing dates. `user` is a keyed hash, never the id.
+Both expire KEEP_DAYS after their day. Days are Beijing dates. `user` is a keyed hash, never the id
+(bot/state/identity.py).
 """
 from __future__ import annotations
 
-import hmac
 import json
 import time
 from datetime import date, datetime, timedelta
-from hashlib import sha256
 from zoneinfo import ZoneInfo
 
 from redis.asyncio import Redis
@@ -31,11 +30,6 @@ def day_of(at: float) -> str:
 
 def today() -> date:
     return datetime.now(ZONE).date()
-
-
-def user_hash(secret: bytes, user_id: str) -> str:
-    """A citizen's id as stored anywhere staff can see it: HMAC-SHA256 under the deployment's secret."""
-    return hmac.new(secret, user_id.encode("utf-8"), sha256).hexdigest()[:20]
 
 
 class QuestionLog:

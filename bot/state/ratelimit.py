@@ -3,7 +3,7 @@
 A limit is "at most `count` requests per `per` seconds" for one key (an address, a user, an account
 name) in fixed windows: one INCR per request, the window's key expiring with it, so the key space is
 bounded by the traffic of one window. `RateLimiter.hit(name, key)` is all a caller needs; the admin's
-login is meant to use it as `hit("login", address)` and `hit("login-user", username)` once it exists.
+login uses it as `hit("login", address)` and `hit("login-user", username)` (bot/admin/throttle.py).
 """
 from __future__ import annotations
 

@@ -123,13 +123,18 @@ class ResilientStore(Store):
         try:
             return await asyncio.wait_for(call(), self._timeout + 0.1)
         except FAULTS as exc:
-            metrics.REDIS_ERRORS.labels(type(exc).__name__).inc()
-            metrics.DEGRADED.labels(what).inc()
-            if self.breaker.trip():
-                log.warning("redis unavailable (%s: %s): answering without state for %.1fs",
-                            type(exc).__name__, exc, self.breaker.cooldown)
-                await self._drop_connections()
+            await self.fault(what, exc)
             return DEGRADED
+
+    async def fault(self, what: str, exc: BaseException) -> None:
+        """A Redis call failed (here, or in a caller that does not degrade, such as the staff console):
+        counted, and the breaker opened (logged, and the pool emptied, once per outage)."""
+        metrics.REDIS_ERRORS.labels(type(exc).__name__).inc()
+        metrics.DEGRADED.labels(what).inc()
+        if self.breaker.trip():
+            log.warning("redis unavailable (%s: %s): answering without state for %.1fs",
+                        type(exc).__name__, exc, self.breaker.cooldown)
+            await self._drop_connections()
 
     async def _drop_connections(self) -> None:
         """Connections opened before the fault may hold unread replies: none is used again."""

@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING
 
 from redis.exceptions import RedisError
 
-from bot.knowledge.dump import digest
+from bot.knowledge.dump import body_of, digest
+from bot.knowledge.load import load
 from bot.understanding.brain import Brain, build_brain
 
 if TYPE_CHECKING:
+    from bot.knowledge.schema import Knowledge
     from bot.knowledge.versions import Versions
 
 log = logging.getLogger(__name__)
@@ -60,10 +62,23 @@ class BrainHolder:
         return self._live[0] if self._live else 0
 
     async def start(self) -> None:
-        """Seed version 1 if Redis has none, build the live Brain, then follow publishes."""
-        await self.versions.ensure_seeded()
-        await self.refresh()
+        """Seed version 1 if Redis has none, build the live Brain, then follow publishes. With Redis
+        unreachable, answer from the release's intents/ meanwhile: citizens are still answered, with
+        figures checked against the briefings, and the poll swaps in the live version once Redis is back."""
+        try:
+            await self.refresh()
+        except (RedisError, OSError) as exc:
+            log.warning("redis unreachable at start (%s): answering from the release's intents/ until it "
+                        "is back", exc)
+            await self._from_release()
         self._tasks = [asyncio.create_task(self._listen()), asyncio.create_task(self._watch())]
+
+    async def _from_release(self) -> None:
+        knowledge = await asyncio.to_thread(load, self.versions.root)
+
+        async def given() -> Knowledge:
+            return knowledge
+        self._live = (0, await self._cache.get(digest(body_of(knowledge)), given))     # 0: no version
 
     async def stop(self) -> None:
         self._stopping = True
@@ -76,7 +91,7 @@ class BrainHolder:
     async def refresh(self) -> int:
         """Build and swap in the live version's Brain if it is not the one held. Returns the number."""
         async with self._lock:                           # one build at a time; a second caller finds it done
-            number = await self.versions.live_number()
+            number = await self.versions.live_number() or await self.versions.ensure_seeded()
             if number != self.number:
                 key = digest(await self.versions.body(number))
                 previous = self._live[1] if self._live else None

@@ -66,28 +66,24 @@ async def _rating(c: Conversation, user: str, text: str) -> str:
         return ""
     # With Redis away it cannot be known whether an answer awaits a rating; a bare "1" or "2" is still
     # not a question, so the user hears the rating was not kept rather than a fallback.
-    offer = await c.store.guarded("rating", lambda: c.recorder.offers.awaited(c.recorder.user(user)))
+    hashed = await c.recorder.user(user)
+    offer = await c.store.guarded("rating", lambda: c.recorder.offers.awaited(hashed)) if hashed else DEGRADED
     if offer is DEGRADED:
         return say.RATING_AWAY
     if not offer:
         return ""
-    rated = await c.store.guarded("rate", lambda: c.recorder.rate(offer, user, say.RATINGS[word]))
-    if rated is DEGRADED:
-        return say.RATING_AWAY
-    return say.THANKS if rated else ""
+    if await c.recorder.rate(offer, user, say.RATINGS[word]):
+        return say.THANKS
+    return say.RATING_AWAY if c.store.breaker.is_open else ""       # Redis went away meanwhile
 
 
 async def _offer(c: Conversation, inbound: Inbound, reply) -> str:
     """The rating hint for an answer (and the offer its "1"/"2" will rate); "" otherwise."""
     if not (c.recorder and c.feedback_hint):
         return ""
-
-    async def make() -> str | None:
-        offer = await c.recorder.offer(inbound, reply)
-        await c.recorder.offers.await_rating(c.recorder.user(inbound.user_id), offer)
-        return offer
-    offer = await c.store.guarded("offer", make)      # with Redis away: no hint for a rating not kept
-    return say.RATE_HINT if offer and offer is not DEGRADED else ""
+    offer = await c.recorder.offer(inbound, reply)     # guarded: with Redis away, no hint for a rating not kept
+    await c.recorder.await_rating(inbound.user_id, offer)
+    return say.RATE_HINT if offer else ""
 
 
 async def page(c: Conversation, openid: str, text: str) -> str:
