@@ -9,11 +9,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
+WORKERS ?=
 
 .PHONY: serve test check eval chromium redis audit clean
 
 serve: $(STAMP) redis
-	$(BIN)/citizen-bot serve --host $(HOST) --port $(PORT)
+	$(BIN)/citizen-bot serve --host $(HOST) --port $(PORT) $(if $(WORKERS),--workers $(WORKERS))
 
 test: $(STAMP) chromium redis
 	$(BIN)/python -m pytest
