@@ -10,7 +10,7 @@ binding its own with SO_REUSEPORT, because:
 The cost: the kernel balances accepts less evenly than SO_REUSEPORT's hashing; each worker's connection
 cap still bounds what one can take.
 
-The supervisor serves no requests. It starts the embedded redis-server when REDIS_URL is unset (once; the
+The supervisor serves no requests. It starts the embedded redis-server when no Redis is configured (once; the
 workers are its clients), starts the workers, replaces one that dies (waiting longer after each quick
 death, so a crash loop does not spin), and on SIGTERM or SIGINT asks every worker to drain (each finishes
 its requests and late WeChat replies), waits for them, and stops the embedded server last.
@@ -120,7 +120,7 @@ async def worker_env(settings: Settings):
     env = dict(os.environ)
     if not env.get("LOG_HASH_SECRET"):
         env["LOG_HASH_SECRET"] = secrets.token_hex(32)
-    if settings.redis_url:
+    if not settings.embedded_redis:
         yield env
         return
     embedded = EmbeddedRedis(settings.data_dir)

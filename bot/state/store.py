@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, replace
 
 from redis.asyncio import Redis
 
+from bot.state import keyspace
+
 SESSION_TTL = 30 * 60
 UNANSWERED_MAX = 10_000     # the legacy unanswered log (the inbox supersedes it for staff)
 
@@ -40,7 +42,7 @@ class Store:
         return await call()
 
     def _key(self, *parts: str) -> str:
-        return ":".join((self._prefix, *parts))
+        return keyspace.key(self._prefix, *parts)      # a user's keys share one Redis Cluster slot
 
     async def load_session(self, user_id: str) -> Session:
         raw = await self.redis.get(self._key("session", user_id))
