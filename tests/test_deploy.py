@@ -76,7 +76,7 @@ def test_nginx_fits_wechats_five_seconds_and_limits_bodies():
     conf = (DEPLOY / "nginx.conf").read_text(encoding="utf-8")
     assert "listen 443 ssl;" in conf and "ssl_certificate " in conf and "TLSv1.3" in conf
     assert "client_max_body_size 64k;" in conf
-    wechat = re.search(r"location = /wechat \{(.*?)\}", conf, re.S).group(1)
+    wechat = re.search(r"location = /wechat \{(.*?)\}", conf, re.DOTALL).group(1)
     assert _seconds(re.search(r"proxy_read_timeout (\S+);", wechat).group(1)) <= 5
     assert _seconds(re.search(r"proxy_next_upstream_timeout (\S+);", wechat).group(1)) < 5
     assert "proxy_hide_header X-Worker;" in conf
@@ -84,10 +84,10 @@ def test_nginx_fits_wechats_five_seconds_and_limits_bodies():
 
 def test_systemd_unit_serves_every_core_and_drains_on_stop():
     unit = (DEPLOY / "citizen-bot@.service").read_text(encoding="utf-8")
-    exec_start = re.search(r"^ExecStart=(.*)$", unit, re.M).group(1).split()
+    exec_start = re.search(r"^ExecStart=(.*)$", unit, re.MULTILINE).group(1).split()
     assert exec_start[1:3] == ["serve", "--host"] and "--workers" in exec_start
     assert "KillMode=mixed" in unit                      # SIGTERM to the supervisor, which drains the workers
-    assert _seconds(re.search(r"^TimeoutStopSec=(\S+)$", unit, re.M).group(1)) > DRAIN_TIMEOUT
+    assert _seconds(re.search(r"^TimeoutStopSec=(\S+)$", unit, re.MULTILINE).group(1)) > DRAIN_TIMEOUT
 
 
 def _seconds(value) -> float:
