@@ -116,7 +116,11 @@ def _default_workers() -> int:
 
 def _supervise(settings: Settings, args, workers: int) -> int:
     from bot import supervisor
-    sock = supervisor.listen(args.host, args.port)
+    try:
+        sock = supervisor.listen(args.host, args.port)
+    except OSError as exc:
+        print(f"citizen-bot: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     host, port = sock.getsockname()[:2]
     print(f"citizen-bot: serving on http://{host}:{port}/ with {workers} workers (chat API: POST /api/chat)",
           flush=True)

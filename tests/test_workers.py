@@ -232,3 +232,16 @@ def test_a_crash_loop_waits_longer_each_time_and_a_long_run_starts_the_wait_over
     assert waits[0] == FIRST_DELAY and waits[1] == 2 * FIRST_DELAY and waits[-1] == MAX_DELAY
     assert waits == sorted(waits)
     assert backoff.after(STABLE_AFTER + 1) == FIRST_DELAY
+
+
+def test_a_port_in_use_is_refused_once_with_a_clear_message(tmp_path):
+    import socket
+    import subprocess
+    import sys
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "bot", "serve", "--port", str(port), "--workers", "2"],
+                              cwd=ROOT, env={**os.environ, "DATA_DIR": str(tmp_path)}, capture_output=True,
+                              text=True, timeout=60, check=False)
+    assert done.returncode == 2 and "cannot listen on 127.0.0.1" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr and not list(tmp_path.glob("redis.sock"))   # nothing was started
