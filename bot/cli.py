@@ -92,6 +92,8 @@ async def _kb(args) -> int:
 def cmd_serve(args) -> int:
     settings = _settings(args)
     _observability(settings)
+    if args.workers < 0:
+        raise SettingsError("--workers must be 1 or more (or 0 for one per core)")
     workers = args.workers or _default_workers()
     if workers > 1 and args.listen_fd is None:
         return _supervise(settings, args, workers)
@@ -167,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--workers", type=int, default=0,
-                       help="processes serving the port (default: the number of cores; 1: a single process)")
+                       help="processes serving the port (default 0: one per core; 1: a single process)")
     serve.add_argument("--listen-fd", type=int, help=argparse.SUPPRESS)     # set by the supervisor for its workers
     serve.set_defaults(func=cmd_serve)
     return ap
