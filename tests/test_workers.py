@@ -93,10 +93,10 @@ async def test_two_workers_serve_mixed_conversations_survive_a_kill_and_drain(se
     await drains_on_sigterm(served, expected)
 
 
-async def converse(kind, case, http, sim, served, expected, seen, gate) -> None:
+async def converse(kind, case, http, sim, served, expected, seen, gate) -> set[str]:
     """One citizen's conversation, a turn at a time; each reply checked against the reference. Returns
-    the workers that answered its HTTP turns."""
-    start = len(seen)
+    the workers that answered its HTTP turns (also added to `seen`)."""
+    mine: list[str] = []
     async with gate:
         user, browser = "mw-" + uuid.uuid4().hex[:10], None
         for turn, text in enumerate(case["turns"]):
@@ -111,18 +111,19 @@ async def converse(kind, case, http, sim, served, expected, seen, gate) -> None:
                 async with http.post(served.url + "/api/web/chat", json={"text": text}, headers=headers) as resp:
                     assert resp.status == 200, await resp.text()
                     reply, browser = (await resp.json())["reply"], resp.cookies[COOKIE].value
-                    seen.append(resp.headers["X-Worker"])
+                    mine.append(resp.headers["X-Worker"])
                 assert reply == want, (case["id"], turn)
             else:
                 async with http.post(served.url + "/api/chat", json={"user_id": user, "text": text}) as resp:
                     assert resp.status == 200, await resp.text()
                     reply = (await resp.json())["reply"]
-                    seen.append(resp.headers["X-Worker"])
+                    mine.append(resp.headers["X-Worker"])
                 assert reply == want, (case["id"], turn)
         assert judge(case, reply)[0], (kind, case["id"], reply)
         if kind == "web":
             await history_is_the_conversation(http, served, browser, case["turns"], expected[case["id"]])
-    return set(seen[start:])
+    seen.extend(mine)
+    return set(mine)
 
 
 async def history_is_the_conversation(http, served, browser, turns, replies) -> None:
