@@ -72,16 +72,32 @@ def run(workers: int, seconds: int, connections: int, script: Path) -> dict:
     try:
         url = f"http://127.0.0.1:{port}"
         wait_for_workers(url, workers)
-        load, cpu = os.getloadavg()[0], cpu_seconds(server.pid)
+        load, cpu, wrk_cpu, machine = os.getloadavg()[0], cpu_seconds(server.pid), children_cpu(), cpu_times()
         out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
                              capture_output=True, text=True, check=True).stdout
-        cpu = cpu_seconds(server.pid) - cpu
+        cpu, wrk_cpu = cpu_seconds(server.pid) - cpu, children_cpu() - wrk_cpu
+        busy, total = (now - before for now, before in zip(cpu_times(), machine))
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(90)
         shutil.rmtree(data, ignore_errors=True)
     result = parse(out)
-    return result | {"load": load, "cpu_per_request_ms": 1000 * cpu / max(1, result["requests"])}
+    return result | {"load": load, "cpu_per_request_ms": 1000 * cpu / max(1, result["requests"]),
+                     "server_cores": cpu / seconds, "wrk_cores": wrk_cpu / seconds, "idle": 1 - busy / total}
+
+
+def children_cpu() -> float:
+    """CPU seconds of this script's finished children: wrk's, once it has run."""
+    import resource
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def cpu_times() -> tuple[int, int]:
+    """(busy, total) jiffies of the whole machine, from /proc/stat: what the other tenants leave idle."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]                      # idle + iowait
+    return sum(fields) - idle, sum(fields)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -122,7 +138,8 @@ def main() -> int:
             results[n].append(r)
             print(f"workers={n}: {r['rps']:.0f} req/s, p50 {r['p50']}, p99 {r['p99']}, non-2xx {r['non2xx']}, "
                   f"socket errors {r['errors']}; server CPU {r['cpu_per_request_ms']:.2f} ms/request; "
-                  f"load average before {r['load']:.2f}", flush=True)
+                  f"cores used: server {r['server_cores']:.2f}, wrk {r['wrk_cores']:.2f}, machine idle "
+                  f"{r['idle']:.0%}; load average before {r['load']:.2f}", flush=True)
     base = max(r["rps"] for r in results[args.workers[0]])
     for n in args.workers:
         best = max(r["rps"] for r in results[n])
