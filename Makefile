@@ -53,7 +53,7 @@ compose:
 	@docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1 || { \
 	  echo "installing Debian's docker-compose to validate deploy/compose.yaml"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	    docker-compose >/dev/null; }
+	    docker-compose >/dev/null || echo "could not install docker-compose: the compose checks skip (fail in CI)"; }
 
 # Offline dependency audit: pinned versions against the advisories in deploy/advisories.json.
 audit: $(STAMP)
