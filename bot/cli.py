@@ -93,12 +93,43 @@ async def _kb(args) -> int:
 def cmd_serve(args) -> int:
     settings = _settings(args)
     _observability(settings)
+    if args.workers < 0:
+        raise SettingsError("--workers must be 1 or more (or 0 for one per core)")
+    workers = args.workers or _default_workers()
+    if workers > 1 and args.listen_fd is None:
+        return _supervise(settings, args, workers)
     from bot import serving
     from bot.app import create_app
     app = create_app(settings)
-    print(f"citizen-bot: serving on http://{args.host}:{args.port}/ (chat API: POST /api/chat)", flush=True)
-    serving.run(app, args.host, args.port, settings.header_timeout, settings.max_connections)
+    sock = None
+    if args.listen_fd is not None:             # a worker of the supervisor: serve the socket it inherited
+        import socket
+        sock = socket.socket(fileno=args.listen_fd)
+        serving.name_worker(app)
+    else:
+        print(f"citizen-bot: serving on http://{args.host}:{args.port}/ (chat API: POST /api/chat)", flush=True)
+    serving.run(app, args.host, args.port, settings.header_timeout, settings.max_connections, sock)
     return 0
+
+
+def _default_workers() -> int:
+    from bot.supervisor import default_workers
+    return default_workers()
+
+
+def _supervise(settings: Settings, args, workers: int) -> int:
+    from bot import supervisor
+    try:
+        sock = supervisor.listen(args.host, args.port)
+    except OSError as exc:
+        print(f"citizen-bot: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    host, port = sock.getsockname()[:2]
+    print(f"citizen-bot: serving on http://{host}:{port}/ with {workers} workers (chat API: POST /api/chat)",
+          flush=True)
+    worker_args = (["--root", args.root] if args.root else []) + ["serve", "--host", args.host,
+                                                                   "--port", str(port), "--workers", "1"]
+    return supervisor.run(settings, sock, workers, worker_args)
 
 
 def _observability(settings: Settings) -> None:
@@ -139,6 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the chat API, web chat and WeChat callback")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--workers", type=int, default=0,
+                       help="processes serving the port (default 0: one per core; 1: a single process)")
+    serve.add_argument("--listen-fd", type=int, help=argparse.SUPPRESS)     # set by the supervisor for its workers
     serve.set_defaults(func=cmd_serve)
     return ap
 

@@ -45,7 +45,11 @@ class AdminSettings:
 class Settings:
     knowledge_root: Path = ROOT
     data_dir: Path = ROOT / "data"
-    redis_url: str | None = None          # None: an embedded redis-server under data_dir
+    redis_url: str | None = None          # None (and no sentinels): an embedded redis-server under data_dir
+    # REDIS_SENTINELS=host:port,host:port and REDIS_MASTER_NAME: the master that Sentinel names, followed
+    # through failovers (instead of REDIS_URL)
+    redis_sentinels: tuple[tuple[str, int], ...] = ()
+    redis_master_name: str = ""
     session_ttl: int = 30 * 60
     key_prefix: str = "citizen-bot"
     wechat: WeChatSettings | None = None
@@ -66,6 +70,10 @@ class Settings:
     feedback_hint: bool = True            # WeChat answers end with "回复 1 表示有帮助，2 表示没帮助"
 
     @property
+    def embedded_redis(self) -> bool:
+        return not (self.redis_url or self.redis_sentinels)
+
+    @property
     def admin_secure_cookies(self) -> bool:
         return self.admin.secure_cookies
 
@@ -75,6 +83,7 @@ class Settings:
         return cls(knowledge_root=Path(env.get("KNOWLEDGE_ROOT", ROOT)),
                    data_dir=Path(env.get("DATA_DIR", ROOT / "data")),
                    redis_url=env.get("REDIS_URL") or None,
+                   **_sentinels(env),
                    session_ttl=_int(env, "SESSION_TTL", 30 * 60),
                    key_prefix=env.get("REDIS_PREFIX", "citizen-bot"),
                    wechat=_wechat(env), admin=_admin(env), rate_limits=_limits(env),
@@ -114,6 +123,25 @@ def _user_hash_secret(env: dict) -> str:
         raise SettingsError("USER_HASH_SECRET and LOG_HASH_SECRET differ: they are one secret now "
                             "(LOG_HASH_SECRET is its old name); keep USER_HASH_SECRET only")
     return new or old
+
+def _sentinels(env: dict) -> dict:
+    """REDIS_SENTINELS (host:port, comma-separated) with REDIS_MASTER_NAME; not together with REDIS_URL."""
+    raw, master = env.get("REDIS_SENTINELS", "").strip(), env.get("REDIS_MASTER_NAME", "").strip()
+    if not raw:
+        return {}
+    if env.get("REDIS_URL"):
+        raise SettingsError("set REDIS_URL or REDIS_SENTINELS, not both")
+    if not master:
+        raise SettingsError("REDIS_MASTER_NAME is required with REDIS_SENTINELS (the name in `sentinel monitor`)")
+    return {"redis_sentinels": tuple(_host_port(item.strip()) for item in raw.split(",") if item.strip()),
+            "redis_master_name": master}
+
+
+def _host_port(item: str) -> tuple[str, int]:
+    host, _, port = item.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise SettingsError(f"REDIS_SENTINELS takes host:port items separated by commas, got {item!r}")
+    return host.strip("[]"), int(port)       # [::1]:26379 for IPv6
 
 
 def _admin(env: dict) -> AdminSettings:

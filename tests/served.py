@@ -21,7 +21,7 @@ class Served:
     """`url` is the server's root; its output goes to `log`. WECHAT_* from the caller's environment are
     dropped so each test says exactly which channels the process serves (`env`)."""
 
-    def __init__(self, redis_url: str | None, log: Path, env: dict[str, str] | None = None):
+    def __init__(self, redis_url: str | None, log: Path, env: dict[str, str] | None = None, workers: int = 1):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
@@ -33,7 +33,8 @@ class Served:
         log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "wb") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+                 "--workers", str(workers)],
                 cwd=ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
     @property

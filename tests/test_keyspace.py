@@ -131,3 +131,25 @@ async def test_staff_work_on_the_inbox_leaves_staff_keys_without_a_ttl_and_citiz
         assert needed in keys
     assert any(k.startswith("citizen-bot:inbox:u:") for k in keys)
 
+async def test_each_citizens_keys_share_one_cluster_slot(wechat, redis):
+    """Redis Cluster runs a script or transaction only over keys of one slot: a turn's lock, session,
+    remainder and history are tagged with the user's id, so each citizen's keys land together."""
+    from bot.state import keyspace
+    h = await wechat("safe")
+    base = h.sim.url.removesuffix("/wechat")
+    await h.sim.http.post(base + "/api/chat", json={"user_id": "slot-1", "text": "老旧小区改造进展怎么样"})
+    async with h.sim.http.post(base + "/api/web/chat", json={"text": "老旧小区改造进展怎么样"},
+                               headers={"Origin": base}) as resp:
+        assert resp.status == 200
+    for text in ("老旧小区改造进展怎么样", "平泉坐公交车要多少钱"):
+        assert (await h.sim.post(h.sim.text(text, user="oSlots"))).status == 200
+    slots: dict[str, set[int]] = {}
+    for name in (k.decode() for k in await redis.keys("citizen-bot:*")):
+        kind = name.split(":")[1]
+        if kind in keyspace.PER_USER:
+            tag = name[name.index("{") + 1:name.index("}")]
+            slots.setdefault(tag, set()).add(keyspace.slot(name))
+            assert keyspace.slot(name) == keyspace.slot("{" + tag + "}"), name
+    assert len(slots) >= 3 and all(len(s) == 1 for s in slots.values()), slots
+    lock, session = (keyspace.key("citizen-bot", kind, "wechat:oSlots") for kind in ("lock", "session"))
+    assert keyspace.slot(lock) == keyspace.slot(session) != keyspace.slot(keyspace.key("citizen-bot", "session", "x"))

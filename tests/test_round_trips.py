@@ -54,10 +54,10 @@ async def test_a_follow_up_sees_the_session_the_first_turn_saved(recorded, trips
 
 async def test_a_busy_lock_is_waited_for_and_then_the_turn_goes_on(recorded, redis):
     dialogue, store = recorded
-    await redis.set("citizen-bot:lock:trips-3", "someone-else", px=300)
+    await redis.set("citizen-bot:lock:{trips-3}", "someone-else", px=300)
     reply = await dialogue.handle(Inbound("web", "trips-3", "平泉公交基础票价是多少"))
     assert reply.kind == "answer"
-    assert await redis.get("citizen-bot:lock:trips-3") is None       # theirs lapsed; ours was freed
+    assert await redis.get("citizen-bot:lock:{trips-3}") is None       # theirs lapsed; ours was freed
 
 
 async def test_a_turn_that_fails_frees_the_lock_and_saves_nothing(recorded, redis):

@@ -9,12 +9,12 @@ async def test_sessions_round_trip_with_a_ttl(redis):
     store = Store(redis, "t", session_ttl=120)
     await store.save_session("u", Session(city="寿光", topic="x"))
     assert (await store.load_session("u")).city == "寿光"
-    assert 0 < await redis.ttl("t:session:u") <= 120
+    assert 0 < await redis.ttl("t:session:{u}") <= 120
 
 
 async def test_a_corrupt_session_starts_afresh(redis):
     store = Store(redis, "t")
-    await redis.set("t:session:u", b"\xff not json")
+    await redis.set("t:session:{u}", b"\xff not json")
     assert await store.load_session("u") == Session()
 
 

@@ -77,6 +77,19 @@ def connect(url: str | None = None, unix_socket_path: str | None = None, name: s
     return Redis(connection_pool=pool)
 
 
+def connect_sentinel(sentinels: tuple[tuple[str, int], ...], master: str, name: str | None = None) -> Redis:
+    """A client for the master Sentinel names, with connect()'s bounds on every call. Each new connection
+    asks the sentinels (each query bounded too) where the master is; after a failover the breaker empties
+    the pool, so the next connections go to the promoted replica, and a connection that finds its server
+    demoted (READONLY) is dropped by redis-py. Sentinel's pool is not a blocking one: past POOL_SIZE a
+    call fails at once (and answers degraded) instead of waiting for a free connection."""
+    from redis.asyncio.sentinel import Sentinel
+    kwargs = client_options() | {"max_connections": POOL_SIZE}
+    if name:
+        kwargs["client_name"] = name
+    return Sentinel(list(sentinels), sentinel_kwargs=client_options()).master_for(master, **kwargs)
+
+
 class Breaker:
     """This process's view of Redis: closed (use it) or open until `open_until` (skip it)."""
 

@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, replace
 
 from redis.asyncio import Redis
 
+from bot.state import keyspace
+
 SESSION_TTL = 30 * 60
 
 
@@ -38,7 +40,7 @@ class Store:
         return await call()
 
     def _key(self, *parts: str) -> str:
-        return ":".join((self._prefix, *parts))
+        return keyspace.key(self._prefix, *parts)      # a user's keys share one Redis Cluster slot
 
     async def load_session(self, user_id: str) -> Session:
         return self.parse_session(await self.redis.get(self._key("session", user_id)))
