@@ -124,6 +124,7 @@ def _user_hash_secret(env: dict) -> str:
                             "(LOG_HASH_SECRET is its old name); keep USER_HASH_SECRET only")
     return new or old
 
+
 def _sentinels(env: dict) -> dict:
     """REDIS_SENTINELS (host:port, comma-separated) with REDIS_MASTER_NAME; not together with REDIS_URL."""
     raw, master = env.get("REDIS_SENTINELS", "").strip(), env.get("REDIS_MASTER_NAME", "").strip()
