@@ -131,6 +131,7 @@ async def test_staff_work_on_the_inbox_leaves_staff_keys_without_a_ttl_and_citiz
         assert needed in keys
     assert any(k.startswith("citizen-bot:inbox:u:") for k in keys)
 
+
 async def test_each_citizens_keys_share_one_cluster_slot(wechat, redis):
     """Redis Cluster runs a script or transaction only over keys of one slot: a turn's lock, session,
     remainder and history are tagged with the user's id, so each citizen's keys land together."""
