@@ -45,9 +45,6 @@ FOCUS_IDF = 4.5            # a word this rare (about 1 topic-city in 40 or fewer
 # A long story has a hundred features; its commonest ones walk the longest postings and say the least.
 # Only this many of its most distinctive features are looked up (a typed question has far fewer).
 QUERY_FEATURES = 40
-# A piece of a message keeps the scores of this many topics, its best: far more than any shortlist or
-# blend with the story needs, and bounded however large the knowledge grows.
-TOPICS_KEPT = 400
 
 
 @lru_cache(maxsize=20_000)
@@ -102,7 +99,7 @@ class Matcher:
         self._cover_docs = _DocTable([(t, c, 1.0) for t, c in self._coverage.keys], self._topic_ids, knowledge)
 
     def rank_readings(self, readings: Iterable[Reading], city: str | None = None,
-                      memo: dict[str, dict[str, float]] | None = None) -> list[Match]:
+                      memo: dict | None = None) -> list[Match]:
         """Topics for several (question, story) readings of one message, each topic at its best score:
         a reading can only add to what the others find. `memo` keeps the pieces' scores for reuse; it
         holds one city's scores only."""
@@ -114,7 +111,7 @@ class Matcher:
         return [Match(t, s) for t, s in sorted(best.items(), key=lambda kv: kv[1], reverse=True)]
 
     def rank(self, text: str, city: str | None = None, limit: int = 5, story: str = "",
-             memo: dict[str, dict[str, float]] | None = None, focus: str = "", marked: bool = False
+             memo: dict | None = None, focus: str = "", marked: bool = False
              ) -> list[Match]:
         """Topics for an already normalised, place-stripped question, best first.
 
@@ -131,27 +128,38 @@ class Matcher:
         for piece in (text, story):
             if piece and piece not in memo:
                 memo[piece] = self._scores(piece, city)
-        scores = memo.get(text, {})
+        topics, scores = memo.get(text, _NOTHING)
         if story:
-            told = memo[story]
-            scores = {t: (1 - STORY_SHARE) * scores.get(t, 0.0) + STORY_SHARE * told.get(t, 0.0)
-                      for t in scores.keys() | told.keys()}
-        if not scores:
+            told, told_scores = memo[story]
+            union = np.union1d(topics, told)
+            scores = ((1 - STORY_SHARE) * _aligned(union, topics, scores)
+                      + STORY_SHARE * _aligned(union, told, told_scores))
+            topics = union
+        if not len(topics):
             return []
-        shortlist = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:RERANK]
         words = self._weighed(self._tok.content_words(text))
         focus_words = []
         if focus and focus != text:
             focus_words = self._weighed(self._tok.content_words(focus) if marked else self._things(focus))
-        ranked = sorted(((t, self._rerank(text, words, t, s, focus_words)) for t, s in shortlist),
+        ranked = sorted(((t, self._rerank(text, words, t, s, focus_words)) for t, s in self._shortlist(topics, scores)),
                         key=lambda kv: kv[1], reverse=True)
         return [Match(t, min(s, 1.0)) for t, s in ranked[:limit]]
 
-    def _scores(self, text: str, city: str | None) -> dict[str, float]:
-        """Each topic sharing a feature with `text`: its best document's cosine blended with its coverage."""
+    def _shortlist(self, topics: np.ndarray, scores: np.ndarray) -> list[tuple[str, float]]:
+        """The RERANK best (topic id, score), best first; ties go to the topic listed first."""
+        if len(topics) > RERANK:
+            top = np.argpartition(-scores, RERANK - 1)[:RERANK]
+            topics, scores = topics[top], scores[top]
+        order = np.lexsort((topics, -scores))
+        ids = self._topic_ids
+        return [(ids[t], s) for t, s in zip(topics[order].tolist(), scores[order].tolist())]
+
+    def _scores(self, text: str, city: str | None) -> tuple[np.ndarray, np.ndarray]:
+        """(topics, scores): each topic sharing a feature with `text` (ascending topic positions), its
+        best document's cosine blended with its coverage."""
         feats = self._tok.features(text)
         if not feats:
-            return {}
+            return _NOTHING
         if len(feats) > QUERY_FEATURES:
             names = list(feats)
             weight = np.fromiter(feats.values(), dtype=np.float64, count=len(names)) * self._index.idfs(names)
@@ -161,18 +169,14 @@ class Matcher:
         # asked city when the topic has it, else any of the topic's cities.
         docs, cosines = self._index.query(feats)
         usable = self._docs.usable(docs, city)
-        best = self._docs.best_per_topic(docs[usable], cosines[usable] * self._docs.weight[docs[usable]])
+        docs = docs[usable]
+        touched, best = self._docs.best_per_topic(docs, cosines[usable] * self._docs.weight[docs])
         cdocs, shares = self._coverage.shares(feats)
-        usable = self._cover_docs.usable(cdocs, city) & (best[self._cover_docs.topic[cdocs]] > 0)
-        cover = self._cover_docs.best_per_topic(cdocs[usable], shares[usable])
-        touched = np.flatnonzero(best)
-        blended = ((1 - TOPIC_SHARE) * best[touched] + TOPIC_SHARE * cover[touched]
+        usable = self._cover_docs.usable(cdocs, city)
+        covered, cover = self._cover_docs.best_per_topic(cdocs[usable], shares[usable])
+        blended = ((1 - TOPIC_SHARE) * best + TOPIC_SHARE * _aligned(touched, covered, cover)
                    + CITY_BONUS * self._docs.has_city(city)[touched])
-        if len(touched) > TOPICS_KEPT:
-            keep = np.argpartition(-blended, TOPICS_KEPT)[:TOPICS_KEPT]
-            touched, blended = touched[keep], blended[keep]
-        ids = self._topic_ids
-        return {ids[t]: s for t, s in zip(touched.tolist(), blended.tolist())}
+        return touched, blended
 
     def _things(self, question: str) -> list[str]:
         """The distinctive things a question names (护照 in "想问问护照怎么办理"): nouns of high IDF. Verbs
@@ -228,6 +232,7 @@ class _DocTable:
             for c in t.answers:
                 self._has[self._cities[c], i] = True
         self._none = np.zeros(len(topic_ids), dtype=bool)
+        assert np.all(np.diff(self.topic) >= 0), "a topic's documents are added together"
 
     def has_city(self, city: str | None) -> np.ndarray:
         """Per topic: whether it has an answer for `city`."""
@@ -242,7 +247,23 @@ class _DocTable:
         doc_city = self.city[docs]
         return (doc_city == -1) | (doc_city == c) | ~self._has[c][self.topic[docs]]
 
-    def best_per_topic(self, docs: np.ndarray, scores: np.ndarray) -> np.ndarray:
-        best = np.zeros(len(self._none), dtype=np.float64)
-        np.maximum.at(best, self.topic[docs], scores)
-        return best
+    def best_per_topic(self, docs: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(topics, each one's best score) over `docs` in ascending order. A topic's documents were added
+        together, so ascending documents are grouped by topic and each group's maximum is one reduceat:
+        the work follows the documents touched, not the number of topics."""
+        topics = self.topic[docs]
+        if not len(topics):
+            return topics, scores[:0].astype(np.float64)
+        starts = np.flatnonzero(np.r_[True, topics[1:] != topics[:-1]])
+        return topics[starts], np.maximum.reduceat(scores.astype(np.float64), starts)
+
+
+_NOTHING = (np.zeros(0, dtype=np.int32), np.zeros(0))
+
+
+def _aligned(topics: np.ndarray, others: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """`values` (of the ascending `others`) for each of the ascending `topics`; 0 where absent."""
+    if not len(others):
+        return np.zeros(len(topics))
+    at = np.minimum(np.searchsorted(others, topics), len(others) - 1)
+    return np.where(others[at] == topics, values[at], 0.0)
