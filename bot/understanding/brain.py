@@ -1,6 +1,7 @@
 """The read-only Brain: everything answering needs, built from one knowledge version."""
 from __future__ import annotations
 
+import ctypes
 from dataclasses import dataclass
 
 from bot.knowledge.schema import Knowledge
@@ -38,7 +39,18 @@ def build_brain(kn: Knowledge, previous: Brain | None = None) -> Brain:
     passages = previous.passages if same_seeds else PassageSearch(kn, tokenizer)
     spelling = SoundAlike(_knowledge_words(kn, tokenizer) + list(vocabulary) + list(kn.cities), tokenizer.is_word,
                           tokenizer.cut)
-    return Brain(kn, Matcher(kn, tokenizer), passages, gazetteer, spelling, tokenizer, vocabulary)
+    brain = Brain(kn, Matcher(kn, tokenizer), passages, gazetteer, spelling, tokenizer, vocabulary)
+    _give_back_memory()
+    return brain
+
+
+def _give_back_memory() -> None:
+    """Return the build's freed temporaries to the OS (glibc keeps freed heap otherwise: at 100 times
+    the knowledge that was a quarter of the process's memory). Elsewhere it is a no-op."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _knowledge_words(kn: Knowledge, tokenizer: Tokenizer) -> list[str]:

@@ -153,28 +153,47 @@ class CoverageIndex:
 
 
 def _accumulate(p: Postings, rows: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Σ weight × value over the query's feature rows, for the documents that have any of them."""
+    """Σ weight × value over the query's feature rows, for the documents that have any of them.
+
+    The candidates are bounded: once the features taken so far (the weightiest first, which are the
+    rarest) have touched CANDIDATES postings, the rest (common words of a long message) only add to the
+    scores of documents already found, in one gather each, and bring in no new ones. A document that
+    shares nothing but common features with a question ranks nowhere anyway; at the real knowledge's
+    size no query reaches the bound, so nothing changes there."""
+    sizes = p.start[rows + 1] - p.start[rows]
+    if int(sizes.sum()) <= CANDIDATES:
+        return _gather(p, rows, weights)
+    order = np.argsort(-weights, kind="stable")
+    taken = max(1, int(np.searchsorted(np.cumsum(sizes[order]), CANDIDATES, side="right")))
+    docs, scores = _gather(p, rows[order[:taken]], weights[order[:taken]])
+    where = np.full(p.n, -1, dtype=np.int32)
+    where[docs] = np.arange(len(docs), dtype=np.int32)
+    for r, w in zip(rows[order[taken:]].tolist(), weights[order[taken:]].tolist()):
+        s, e = p.start[r], p.start[r + 1]
+        at = where[p.docs[s:e]]
+        found = at >= 0
+        scores[at[found]] += w * p.values[s:e][found]      # each document once per feature: no collisions
+    return docs, scores
+
+
+def _gather(p: Postings, rows: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Gather the postings and sum per document. They arrive as one ascending run per feature, which a
+    stable sort (timsort) merges in little more than a pass (30,000 postings: 0.16 ms, where zeroing and
+    scanning a dense array of 247,000 documents took 0.7 ms)."""
     starts, ends = p.start[rows].tolist(), p.start[rows + 1].tolist()
-    touched = sum(ends) - sum(starts)
-    if touched * DENSE_SHARE < p.n:
-        # Gather the postings and sum per document. They arrive as one ascending run per feature, which
-        # a stable sort (timsort) merges in little more than a pass.
-        docs = np.concatenate([p.docs[s:e] for s, e in zip(starts, ends)] or [_NONE])
-        values = np.concatenate([p.values[s:e] * w for s, e, w in zip(starts, ends, weights.tolist())] or [_NOTHING])
-        order = np.argsort(docs, kind="stable")
-        docs = docs[order]
-        first = np.flatnonzero(np.r_[True, docs[1:] != docs[:-1]]) if len(docs) else _NONE
-        return docs[first], np.add.reduceat(values[order], first) if len(docs) else _NOTHING
-    # Most of the collection: add into a dense array over all documents
-    scores = np.zeros(p.n, dtype=np.float64)
-    for s, e, w in zip(starts, ends, weights.tolist()):
-        scores[p.docs[s:e]] += w * p.values[s:e]
-    docs = np.flatnonzero(scores)
-    return docs, scores[docs]
+    if not starts:
+        return _NONE, _NOTHING
+    docs = np.concatenate([p.docs[s:e] for s, e in zip(starts, ends)])
+    values = np.concatenate([p.values[s:e] * w for s, e, w in zip(starts, ends, weights.tolist())])
+    if not len(docs):
+        return _NONE, _NOTHING
+    order = np.argsort(docs, kind="stable")
+    docs = docs[order]
+    first = np.flatnonzero(np.r_[True, docs[1:] != docs[:-1]])
+    return docs[first], np.add.reduceat(values[order], first)
 
 
-# Gathering and sorting k postings beats zeroing and scanning n documents until k is about n / 3
-# (measured at 74,000 and 247,000 documents: 30,000 postings sort in 0.16 ms, a dense pass takes 0.7).
-DENSE_SHARE = 3
+# Postings a query may draw candidates from (see _accumulate); the real knowledge never needs more.
+CANDIDATES = 20_000
 _NONE = np.zeros(0, dtype=np.int32)
 _NOTHING = np.zeros(0, dtype=np.float64)
