@@ -26,6 +26,7 @@ from .wechat_sim import to_xml
 FUZZ_SECONDS = min(60.0, float(os.environ.get("FUZZ_SECONDS", "15")))
 SLOW_TURN = 2.0            # seconds; a turn takes ~150 ms at worst on a busy CI machine
 SLOW_PARSE = 0.5
+HTTP_BOUND = 5.0           # seconds for a whole request to a served process: WeChat's own deadline
 QUICK = settings(max_examples=150, deadline=None, database=None,
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
@@ -156,7 +157,7 @@ def served_api(redis_server, tmp_path_factory):
 def check_http(url: str, body: bytes, path: str = "/api/chat") -> None:
     started = time.perf_counter()
     resp = requests.post(url + path, data=body, headers={"Content-Type": "application/json"}, timeout=10)
-    assert time.perf_counter() - started < SLOW_TURN + 1
+    assert time.perf_counter() - started < HTTP_BOUND
     assert resp.status_code in (200, 400, 413, 429), (body[:200], resp.status_code, resp.text[:200])
     assert "error" in resp.json() or "reply" in resp.json()
 
