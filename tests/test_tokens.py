@@ -1,0 +1,35 @@
+"""The tokenizer's lexicons that replace pypinyin and jieba.posseg at run time give exactly their answers."""
+from __future__ import annotations
+
+import pytest
+
+from bot.understanding.tokens import Tokenizer, syllable
+
+
+def test_syllable_is_lazy_pinyin_over_the_whole_basic_plane():
+    from pypinyin import lazy_pinyin
+    points = [p for p in range(0x10000) if not 0xD800 <= p <= 0xDFFF]
+    points += [0x20000, 0x2A6D6, 0x30000, 0x1F600]          # a few beyond it: ext. B, ext. G, an emoji
+    wrong = [(hex(p), syllable(chr(p)), lazy_pinyin(chr(p))[0]) for p in points
+             if syllable(chr(p)) != lazy_pinyin(chr(p))[0]]
+    assert wrong == []
+
+
+def test_syllable_samples():
+    assert [syllable(c) for c in "社保绿女a1 "] == ["she", "bao", "lv", "nv", "a", "1", " "]
+
+
+@pytest.fixture(scope="module")
+def tokenizer() -> Tokenizer:
+    return Tokenizer(["健身房", "配送车", "代办员"])
+
+
+def test_names_a_thing_is_what_posseg_said(tokenizer):
+    from jieba import posseg
+
+    def said(word: str) -> bool:           # names_a_thing as it was, with jieba.posseg
+        tag = posseg.dt.word_tag_tab.get(word)
+        return tag.startswith("n") if tag else tokenizer.is_word(word)
+    words = [*posseg.dt.word_tag_tab, "健身房", "配送车", "代办员", "代了", "转给", "护照", "", "x"]
+    assert [w for w in words if tokenizer.names_a_thing(w) != said(w)] == []
+    assert tokenizer.names_a_thing("护照") and not tokenizer.names_a_thing("拿出")
