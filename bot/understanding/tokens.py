@@ -93,10 +93,26 @@ class Tokenizer:
         for word in [*vocabulary, *self._synonyms]:
             if len(word) > 1:
                 self._jieba.add_word(word, freq=2000)
+        self._memos()
+
+    def _memos(self) -> None:
         # A new knowledge version re-reads thousands of unchanged texts: features are remembered, so a
         # Brain built with this tokenizer's vocabulary again costs little (bounded; copies handed out).
         self._features = lru_cache(maxsize=FEATURES_MEMO)(self._count_features)
         self._words = lru_cache(maxsize=FEATURES_MEMO)(self._cut_words)
+
+    def __getstate__(self) -> dict:
+        # For a Brain stored on disk: jieba's dictionary as built (with the knowledge's words), without
+        # its lock; the memos start empty again (they only speed up rebuilds).
+        state = {k: v for k, v in self.__dict__.items() if k not in ("_jieba", "_features", "_words")}
+        return {**state, "_jieba_freq": self._jieba.FREQ, "_jieba_total": self._jieba.total}
+
+    def __setstate__(self, state: dict) -> None:
+        self._jieba = jieba.Tokenizer()
+        self._jieba.FREQ, self._jieba.total = state.pop("_jieba_freq"), state.pop("_jieba_total")
+        self._jieba.initialized = True
+        self.__dict__.update(state)
+        self._memos()
 
     def is_word(self, text: str) -> bool:
         """Whether jieba's dictionary (with the knowledge's words) holds `text` as a word."""
