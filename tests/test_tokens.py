@@ -33,3 +33,27 @@ def test_names_a_thing_is_what_posseg_said(tokenizer):
     words = [*posseg.dt.word_tag_tab, "健身房", "配送车", "代办员", "代了", "转给", "护照", "", "x"]
     assert [w for w in words if tokenizer.names_a_thing(w) != said(w)] == []
     assert tokenizer.names_a_thing("护照") and not tokenizer.names_a_thing("拿出")
+
+
+def test_segmentation_is_jiebas_over_every_text_the_bot_knows_and_is_asked(brain):
+    import jieba
+    import yaml
+
+    from bot.settings import ROOT
+    from bot.understanding.passages import sentences
+    from bot.understanding.text import normalize
+    from bot.understanding.tokens import load_synonyms
+    plain = jieba.Tokenizer()
+    for word in [*brain.vocabulary, *load_synonyms()]:
+        if len(word) > 1:
+            plain.add_word(word, freq=2000)
+    kn = brain.knowledge
+    texts = [x for t in kn.topics for x in (t.title, *t.examples, *(a.text for a in t.answers.values()))]
+    texts += [s for seed in kn.seeds.values() for s in sentences(seed)]
+    texts += [line.strip() for f in (ROOT / "tests" / "data").glob("*.yaml")
+              for line in yaml.safe_dump(yaml.safe_load(f.read_text(encoding="utf-8")), allow_unicode=True,
+                                         width=10_000).splitlines()]
+    texts += ["\ud800社保", "𠀀𠀁社保卡", "a b  c", "", "社宝卡怎么办理啊？？"]
+    texts += [normalize(t) for t in texts]
+    assert len(texts) > 8000
+    assert [t for t in texts if brain.tokenizer.cut(t) != plain.lcut(t)] == []
