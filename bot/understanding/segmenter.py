@@ -37,9 +37,14 @@ class Segmenter(jieba.Tokenizer):
         self.FREQ = _ByStr(words)
 
     @classmethod
-    def of(cls, tokenizer: jieba.Tokenizer) -> Segmenter:
-        """The same dictionary as an initialised jieba tokenizer (with any words added to it)."""
-        return cls({key(w): f for w, f in tokenizer.FREQ.items()}, tokenizer.total)
+    def of(cls, tokenizer: jieba.Tokenizer, marked: frozenset[str] = frozenset()
+           ) -> tuple[Segmenter, frozenset[bytes]]:
+        """The same dictionary as an initialised jieba tokenizer (with any words added to it), and the
+        keys of its words that are `marked`: the dictionary's own key objects, not copies."""
+        words = {w.encode(_CODE, "surrogatepass"): f for w, f in tokenizer.FREQ.items()}   # key(w), inlined
+        # The same order, one key for one word: zip pairs each word with its key.
+        keys = frozenset(k for w, k in zip(tokenizer.FREQ, words) if w in marked)
+        return cls(words, tokenizer.total), keys
 
     def __reduce__(self):
         # Pickled without jieba's lock (a Brain stored on disk holds one of these)
