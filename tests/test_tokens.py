@@ -57,3 +57,10 @@ def test_segmentation_is_jiebas_over_every_text_the_bot_knows_and_is_asked(brain
     texts += [normalize(t) for t in texts]
     assert len(texts) > 8000
     assert [t for t in texts if brain.tokenizer.cut(t) != plain.lcut(t)] == []
+
+
+def test_a_lone_surrogate_in_a_question_is_matched_like_any_character(brain):
+    from bot.understanding.index import feature_hash
+    from bot.understanding.text import normalize
+    assert feature_hash("b:\ud800社") == feature_hash("b:\ud800社") != feature_hash("b:社")
+    assert brain.matcher.rank(normalize("社保卡\ud800怎么办"))

@@ -27,7 +27,8 @@ def feature_hash(feature: str) -> int:
     """A feature's 64-bit hash, the same in every process, so that an index built by one process can be
     stored on disk and used by another (str's own hash is salted per process). Remembered, because
     features repeat across documents and questions: a lookup costs about what hash() does."""
-    return int.from_bytes(blake2b(feature.encode(), digest_size=8).digest(), "little", signed=True)
+    return int.from_bytes(blake2b(feature.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little",
+                          signed=True)
 
 
 class Postings:
