@@ -27,13 +27,14 @@ FORMAT = 1              # raise when the file layout changes
 KEEP = 4                # files kept: the live version, a rollback or two, and another code version's
 STALE = 300             # seconds after which a temp file is no write in progress
 _DIGEST = 32
-_CODE = [Path(__file__).parent, Path(__file__).parent.parent / "knowledge" / "schema.py"]
+# Everything a Brain is made by: the knowledge's loading and checks (passages use gap_holes) as well.
+_CODE = [Path(__file__).parent, Path(__file__).parent.parent / "knowledge"]
 
 
 def code_fingerprint() -> str:
     """What must be equal for a stored Brain to be read: the code and data that make and use it."""
     h = hashlib.sha256(f"{FORMAT} {sys.version} {version('numpy')} {version('jieba')}".encode())
-    for path in sorted(p for root in _CODE for p in ([root] if root.is_file() else root.rglob("*"))):
+    for path in sorted(p for root in _CODE for p in root.rglob("*")):
         if path.is_file() and path.suffix in (".py", ".txt"):
             h.update(path.name.encode() + b"\0" + path.read_bytes())
     return h.hexdigest()[:12]
