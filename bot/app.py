@@ -23,6 +23,7 @@ from bot.state.questions import QuestionLog
 from bot.state.resilient import ResilientStore
 from bot.understanding.brain import Brain
 from bot.understanding.holder import BrainCache, BrainHolder
+from bot.understanding.stored import StoredBrains
 
 MAX_BODY = 64 * 1024
 
@@ -72,6 +73,7 @@ def make_recorder(settings: Settings, store: ResilientStore, brain: Brain | Brai
 @asynccontextmanager
 async def open_holder(settings: Settings, redis: Redis, brains: BrainCache | None = None):
     """The live Brain, following publishes until the block ends."""
+    brains = brains or BrainCache(stored=StoredBrains(settings.data_dir / "brains"))
     holder = BrainHolder(versions_for(settings, redis), cache=brains)
     await holder.start()
     try:

@@ -38,9 +38,9 @@ def brain():
 @pytest.fixture(scope="session")
 def brains(brain):
     """Built Brains shared by every app of the session: the repository's knowledge is built once."""
-    from bot.knowledge.dump import body_of, digest
+    from bot.knowledge.dump import body_of, brain_key
     cache = BrainCache(size=4)
-    cache._built[digest(body_of(brain.knowledge))] = brain
+    cache._built[brain_key(body_of(brain.knowledge), brain.knowledge.seeds)] = brain
     return cache
 
 

@@ -5,9 +5,11 @@ reviewable in git. A topic goes back to the file it came from (`Topic.source_fil
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
 
@@ -63,6 +65,12 @@ def digest(body: dict) -> str:
     """A content digest of a body: equal knowledge, equal digest."""
     canonical = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+def brain_key(body: dict, seeds: Mapping[str, Seed]) -> str:
+    """A digest of all a Brain is built from: the topics and the briefings (which staff may upload
+    while the topics stay the same)."""
+    return digest({**body, "seeds": [dataclasses.asdict(seed) for _, seed in sorted(seeds.items())]})
 
 
 # ---------------------------------------------------------------------------------------- YAML text

@@ -20,6 +20,20 @@ def in_order(names) -> tuple[str, ...]:
     return tuple(c for c in CITIES if c in names) + tuple(c for c in names if c not in CITIES)
 
 
+class _ReadOnlyMaps:
+    """Pickling for a frozen dataclass with MappingProxyType fields (which pickle refuses): they travel
+    as dicts and come back read-only. A built Brain, knowledge included, is stored on disk this way."""
+
+    def __getstate__(self) -> tuple[dict, list[str]]:
+        read_only = [k for k, v in self.__dict__.items() if isinstance(v, MappingProxyType)]
+        return {k: dict(v) if k in read_only else v for k, v in self.__dict__.items()}, read_only
+
+    def __setstate__(self, state: tuple[dict, list[str]]) -> None:
+        fields, read_only = state
+        for k, v in fields.items():
+            object.__setattr__(self, k, MappingProxyType(v) if k in read_only else v)
+
+
 class KnowledgeError(Exception):
     """The knowledge cannot be loaded; `problems` lists every reason, one per line."""
 
@@ -65,7 +79,7 @@ class Answer:
 
 
 @dataclass(frozen=True)
-class Topic:
+class Topic(_ReadOnlyMaps):
     id: str
     title: str
     category: str
@@ -81,7 +95,7 @@ class Topic:
 
 
 @dataclass(frozen=True)
-class Knowledge:
+class Knowledge(_ReadOnlyMaps):
     seeds: Mapping[str, Seed]
     topics: tuple[Topic, ...]
     # file name -> the text above its first topic (its header comment), kept for the export

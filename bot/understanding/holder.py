@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING
 
 from redis.exceptions import RedisError
 
-from bot.knowledge.dump import body_of, digest
+from bot.knowledge.dump import body_of, brain_key
 from bot.knowledge.load import load
 from bot.understanding.brain import Brain, build_brain
 
 if TYPE_CHECKING:
     from bot.knowledge.schema import Knowledge
     from bot.knowledge.versions import Versions
+    from bot.understanding.stored import StoredBrains
 
 log = logging.getLogger(__name__)
 POLL = 1.0            # seconds between checks of the live number, should a pub/sub message be missed
@@ -29,16 +30,27 @@ LISTEN_WAKE = 0.2     # how often the listener looks up from pub/sub to see whet
 
 class BrainCache:
     """Brains by content digest, so equal knowledge is built once (a build takes seconds of CPU).
-    One per holder; a test session may share one between apps."""
+    One per holder; a test session may share one between apps. Given `stored`, published versions'
+    Brains are also kept on disk, for the next process to start from."""
 
-    def __init__(self, size: int = 3):
+    def __init__(self, size: int = 3, stored: StoredBrains | None = None):
         self._size = size
         self._built: dict[str, Brain] = {}
+        self._stored = stored
+        self._storing: set[asyncio.Task] = set()
 
-    async def get(self, key: str, knowledge, previous: Brain | None = None) -> Brain:
-        """The Brain for `key`, built off the event loop from `await knowledge()` when not cached."""
+    async def get(self, key: str, knowledge, previous: Brain | None = None, keep: bool = False) -> Brain:
+        """The Brain for `key`, built off the event loop from `await knowledge()` when not cached.
+        `keep`: read it from disk if stored there, and store it when built (a draft's is not kept)."""
         if key not in self._built:
-            brain = await asyncio.to_thread(build_brain, await knowledge(), previous)
+            stored = self._stored if keep else None
+            brain = await asyncio.to_thread(stored.read, key) if stored else None
+            if brain is None:
+                brain = await asyncio.to_thread(build_brain, await knowledge(), previous)
+                if stored:          # after the answer it holds up, not before: a fraction of a second
+                    task = asyncio.create_task(asyncio.to_thread(stored.write, key, brain))
+                    self._storing.add(task)
+                    task.add_done_callback(self._storing.discard)
             self._built = {**dict(list(self._built.items())[-(self._size - 1):] if self._size > 1 else []), key: brain}
         return self._built[key]
 
@@ -78,7 +90,7 @@ class BrainHolder:
 
         async def given() -> Knowledge:
             return knowledge
-        self._live = (0, await self._cache.get(digest(body_of(knowledge)), given))     # 0: no version
+        self._live = (0, await self._cache.get(brain_key(body_of(knowledge), knowledge.seeds), given))  # 0: none
 
     async def stop(self) -> None:
         self._stopping = True
@@ -93,9 +105,11 @@ class BrainHolder:
         async with self._lock:                           # one build at a time; a second caller finds it done
             number = await self.versions.live_number() or await self.versions.ensure_seeded()
             if number != self.number:
-                key = digest(await self.versions.body(number))
+                await self.versions.refresh_seeds()
+                key = brain_key(await self.versions.body(number), self.versions.seeds)
                 previous = self._live[1] if self._live else None
-                self._live = (number, await self._cache.get(key, lambda: self.versions.knowledge(number), previous))
+                self._live = (number, await self._cache.get(key, lambda: self.versions.knowledge(number), previous,
+                                                            keep=True))
                 log.info("knowledge version %s is live here", number)
             return self.number
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Callable, Hashable, Iterable, Mapping
+from functools import lru_cache
+from hashlib import blake2b
 
 import numpy as np
 
@@ -20,19 +22,28 @@ COMMON_SHARE = 0.05
 COMMON_MIN_DOCS = 2000
 
 
+@lru_cache(maxsize=1 << 16)
+def feature_hash(feature: str) -> int:
+    """A feature's 64-bit hash, the same in every process, so that an index built by one process can be
+    stored on disk and used by another (str's own hash is salted per process). Remembered, because
+    features repeat across documents and questions: a lookup costs about what hash() does."""
+    return int.from_bytes(blake2b(feature.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little",
+                          signed=True)
+
+
 class Postings:
     """Feature -> (docs, values). Documents are added one by one straight into flat arrays (no
     per-document dicts are kept), then `freeze` sorts them by feature. A feature is known by its
     64-bit hash in a sorted table, not by a dict of names: at a province's size the names, not the
-    postings, were most of the memory. (Python's str hash: cached on the string, fixed for a process;
-    two features sharing a 64-bit hash among a million is a chance of about 1 in 30 million.)"""
+    postings, were most of the memory. (Two features sharing a 64-bit hash among a million is a chance
+    of about 1 in 30 million.)"""
 
     def __init__(self):
         self._h, self._d, self._v = array("q"), array("i"), array("f")
         self.n = 0
 
     def add(self, feats: Mapping[str, float]) -> None:
-        self._h.extend(map(hash, feats))
+        self._h.extend(map(feature_hash, feats))
         self._v.extend(feats.values())
         self._d.extend(array("i", [self.n]) * len(feats))
         self.n += 1
@@ -54,7 +65,7 @@ class Postings:
         """Each feature's row, or -1 where no document has it: one vectorised lookup per query."""
         if not len(self.table):
             return np.full(len(features), -1, dtype=np.int64)
-        h = np.fromiter(map(hash, features), dtype=np.int64, count=len(features))
+        h = np.fromiter(map(feature_hash, features), dtype=np.int64, count=len(features))
         i = np.minimum(np.searchsorted(self.table, h), len(self.table) - 1)
         return np.where(self.table[i] == h, i, -1)
 

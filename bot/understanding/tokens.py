@@ -11,8 +11,9 @@ from itertools import pairwise
 from pathlib import Path
 
 import jieba
-from jieba import posseg
-from pypinyin import lazy_pinyin
+
+from bot.understanding.segmenter import Segmenter
+from bot.understanding.segmenter import key as segment_key
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -33,11 +34,42 @@ _FIGURE = re.compile(r"^[\d.]+[^\d]?$")
 WORD, BIGRAM, PINYIN, FORM = 1.0, 0.6, 0.5, 0.5
 
 
-@lru_cache(maxsize=20_000)
+_PINYIN_FILE = Path(__file__).with_name("data") / "pinyin.txt"
+
+
 def syllable(char: str) -> str:
-    # Character by character: the same on both sides of a comparison, and cacheable, which whole-phrase
-    # conversion is not; a polyphone's reading matters less here than speed.
-    return lazy_pinyin(char)[0]
+    """The character's first reading without tones (ü as v), as pypinyin's lazy_pinyin gives it; any
+    other character unchanged."""
+    # Character by character: the same on both sides of a comparison, and a table lookup, which
+    # whole-phrase conversion is not; a polyphone's reading matters less here than speed.
+    return _readings().get(char, char)
+
+
+@lru_cache(maxsize=1)
+def _readings() -> dict[str, str]:
+    # A table made from pypinyin (scripts/make_pinyin_table.py): importing pypinyin cost 0.2-0.4 s
+    # and 50 MB per process, for its phrase dictionaries, which one character never needs.
+    lines = _PINYIN_FILE.read_text(encoding="utf-8").splitlines()
+    return {char: reading for reading, chars in (line.split(" ") for line in lines if not line.startswith("#"))
+            for char in chars}
+
+
+def general_non_nouns(dictionary: Path | None = None) -> frozenset[str]:
+    """The words jieba's general dictionary tags as anything but a noun (its 3rd column not n*)."""
+    # What jieba.posseg's word_tag_tab says, read without importing posseg: its HMM tables cost
+    # 0.2-0.4 s and 50 MB per process, and only these tags are used. Nouns are the larger share
+    # (230k of 349k words) and every one of them is a word of the tokenizer, so only the others are kept.
+    dictionary = dictionary or Path(jieba.__file__).with_name(jieba.DEFAULT_DICT_NAME)
+    non_nouns: set[str] = set()
+    with dictionary.open(encoding="utf-8") as lines:
+        for line in lines:
+            word, _, tag = line.strip().rpartition(" ")
+            word = word.partition(" ")[0]
+            if tag.startswith("n"):
+                non_nouns.discard(word)      # the last line of a word wins, as in posseg
+            elif word:
+                non_nouns.add(word)
+    return frozenset(non_nouns)
 
 
 _SYNONYMS_FILE = Path(__file__).with_name("data") / "synonyms.txt"
@@ -57,20 +89,34 @@ FEATURES_MEMO = 8192
 
 class Tokenizer:
     def __init__(self, vocabulary: Iterable[str] = (), synonyms: dict[str, str] | None = None):
-        self._jieba = jieba.Tokenizer()
-        self._jieba.initialize()
+        plain = jieba.Tokenizer()
+        plain.initialize()
         self._synonyms = load_synonyms() if synonyms is None else synonyms
         for word in [*vocabulary, *self._synonyms]:
             if len(word) > 1:
-                self._jieba.add_word(word, freq=2000)
+                plain.add_word(word, freq=2000)
+        # The same dictionary in 17 MB less (segmenter.py), and the non-nouns as its very keys, not
+        # copies: 10 MB less, here and in a stored Brain.
+        self._jieba, self._non_nouns = Segmenter.of(plain, general_non_nouns())
+        self._memos()
+
+    def _memos(self) -> None:
         # A new knowledge version re-reads thousands of unchanged texts: features are remembered, so a
         # Brain built with this tokenizer's vocabulary again costs little (bounded; copies handed out).
         self._features = lru_cache(maxsize=FEATURES_MEMO)(self._count_features)
         self._words = lru_cache(maxsize=FEATURES_MEMO)(self._cut_words)
 
+    def __getstate__(self) -> dict:
+        # For a Brain stored on disk: the memos start empty again (they only speed up rebuilds).
+        return {k: v for k, v in self.__dict__.items() if k not in ("_features", "_words")}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._memos()
+
     def is_word(self, text: str) -> bool:
         """Whether jieba's dictionary (with the knowledge's words) holds `text` as a word."""
-        return bool(self._jieba.FREQ.get(text))
+        return bool(self._jieba.freq(text))
 
     def cut(self, text: str) -> list[str]:
         return self._jieba.lcut(text)
@@ -84,8 +130,7 @@ class Tokenizer:
     def names_a_thing(self, word: str) -> bool:
         """Whether a word is a noun by jieba's general dictionary, or a term the knowledge added to it:
         护照, 健身房, 配送车, but not 拿出, 转给, 几种, nor a stray segment such as 代了."""
-        tag = posseg.dt.word_tag_tab.get(word)
-        return tag.startswith("n") if tag else self.is_word(word)
+        return segment_key(word) not in self._non_nouns and self.is_word(word)
 
     def synonym(self, word: str) -> str | None:
         """The first word of `word`'s synonym group, if it has one."""
