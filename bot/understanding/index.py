@@ -11,10 +11,9 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Callable, Hashable, Iterable, Mapping
-from functools import lru_cache
-from hashlib import blake2b
 
 import numpy as np
+from xxhash import xxh64_intdigest
 
 # Features held by more than this share of documents say little about any one of them; once the
 # index is large they are left out of queries (they would otherwise dominate the postings walked).
@@ -22,13 +21,15 @@ COMMON_SHARE = 0.05
 COMMON_MIN_DOCS = 2000
 
 
-@lru_cache(maxsize=1 << 16)
 def feature_hash(feature: str) -> int:
     """A feature's 64-bit hash, the same in every process, so that an index built by one process can be
-    stored on disk and used by another (str's own hash is salted per process). Remembered, because
-    features repeat across documents and questions: a lookup costs about what hash() does."""
-    return int.from_bytes(blake2b(feature.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little",
-                          signed=True)
+    stored on disk and used by another (str's own hash is salted per process). xxh64: 0.17 µs a
+    feature where blake2b took 0.76 (a province's build hashes fifteen million postings), shifted into
+    the signed range numpy's int64 holds."""
+    return xxh64_intdigest(feature.encode("utf-8", "surrogatepass")) - _HALF
+
+
+_HALF = 1 << 63
 
 
 class Postings:
