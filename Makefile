@@ -12,7 +12,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8080
 WORKERS ?=
 
-.PHONY: serve test check eval chromium redis compose audit clean
+.PHONY: serve test check eval bench wrk chromium redis compose audit clean
 
 serve: $(STAMP) redis
 	$(BIN)/citizen-bot serve --host $(HOST) --port $(PORT) $(if $(WORKERS),--workers $(WORKERS))
@@ -25,6 +25,12 @@ check: $(STAMP)
 
 eval: $(STAMP)
 	$(BIN)/citizen-bot eval tests/data/dev.yaml
+
+# The benchmarks (docs/performance.md): a few minutes; the 100x matcher builds for about a minute.
+bench: $(STAMP) redis wrk
+	$(BIN)/citizen-bot bench match --times 1,10,100
+	$(BIN)/citizen-bot bench http
+	$(BIN)/citizen-bot bench startup
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +55,11 @@ redis:
 
 # tests/test_deploy.py validates deploy/compose.yaml with `docker compose config`; without the compose
 # plugin, Debian's docker-compose (1.29) renders it the same way.
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  echo "installing Debian's wrk for bench http"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+
 compose:
 	@docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1 || { \
 	  echo "installing Debian's docker-compose to validate deploy/compose.yaml"; \
