@@ -77,3 +77,17 @@ async def test_a_chat_request_costs_three_round_trips_with_its_rate_limits(clien
     response = await client.post("/api/chat", json={"user_id": "trips-6", "text": "平泉公交基础票价是多少"})
     assert response.status == 200 and "2元" in (await response.json())["reply"]
     assert len(trips) == 3
+
+
+async def test_a_missed_question_is_filed_in_the_inbox_in_a_few_round_trips(recorded, trips):
+    # a fifth of the development questions are missed (fallback, refusal, excerpt, low confidence): the
+    # inbox's writes were ten round trips on top of the turn's two, most of the Redis traffic under load
+    dialogue, _ = recorded
+    await dialogue.recorder.user("warm-up")
+    await dialogue.handle(Inbound("web", "trips-7", "火星移民签证怎么办理"))      # opens the group
+    trips.clear()
+    reply = await dialogue.handle(Inbound("web", "trips-8", "火星移民签证怎么办理"))
+    assert reply.kind == "fallback"
+    assert len(trips) == 2 + 5            # the turn's two, the inbox's five
+    [group] = await dialogue.recorder.inbox.groups()
+    assert group["count"] == 2 and group["users"] == 2
