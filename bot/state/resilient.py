@@ -195,6 +195,15 @@ class ResilientStore(Store):
             return True
         return bool(result)
 
+    async def result_or_claim(self, name: str, ttl: int) -> tuple[str | None, bool]:
+        """Redis away: nothing stored, and claimed (every process answers what reaches it)."""
+        result = await self.guarded("claim", lambda: super(ResilientStore, self).result_or_claim(name, ttl))
+        if result is DEGRADED:
+            log.warning("redis unavailable: a message answered without de-duplication",
+                        extra={"message_key": pseudonym(name)})
+            return None, True
+        return result
+
     async def put_result(self, name: str, value: str, ttl: int, only_new: bool = False) -> bool | None:
         """True stored, False one was already stored, None unknown (Redis away)."""
         result = await self.guarded("put_result", lambda: super(ResilientStore, self).put_result(

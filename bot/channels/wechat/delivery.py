@@ -41,11 +41,11 @@ class Delivery:
         until = loop.time() + self._deadline
         name = "wechat:" + key
         while True:
-            stored = await self._store.get_result(name)
+            stored, claimed = await self._store.result_or_claim(name, self._lease)
             if stored is not None:
                 metrics.DEDUP_HITS.inc()
                 return "" if stored == LATE else stored
-            if await self._store.claim(name, self._lease):
+            if claimed:
                 return await self._produce(name, produce, send_late, until - loop.time())
             if loop.time() >= until:
                 return await self._give_up(name)
