@@ -10,6 +10,10 @@ from bot.models import Inbound
 from bot.state.questions import day_of
 from bot.state.store import Session
 
+from . import wechat_fixtures
+
+wechat, fake_api = wechat_fixtures.wechat, wechat_fixtures.fake_api     # fixtures
+
 
 @pytest.fixture
 def trips(monkeypatch):
@@ -91,3 +95,15 @@ async def test_a_missed_question_is_filed_in_the_inbox_in_a_few_round_trips(reco
     assert len(trips) == 2 + 5            # the turn's two, the inbox's five
     [group] = await dialogue.recorder.inbox.groups()
     assert group["count"] == 2 and group["users"] == 2
+
+
+async def test_a_wechat_question_costs_seven_round_trips(wechat, trips):
+    # the nonce (replay guard); the stored reply or the claim (one script, was two); the turn's two; the
+    # rating offer with the "1"/"2" it awaits (one transaction, was two); the rest of a long reply
+    # ("继续"); the reply kept for retries
+    h = await wechat("safe")
+    await h.sim.post(h.sim.text("定州路灯装了多少", user="oTrips1"))     # opens the pooled connections
+    trips.clear()
+    answer = await h.sim.post(h.sim.text("平泉公交基础票价是多少", user="oTrips2"))
+    assert answer.status == 200 and "2元" in answer.text
+    assert len(trips) == 7
