@@ -97,8 +97,8 @@ async def test_a_missed_question_is_filed_in_the_inbox_in_a_few_round_trips(reco
     assert group["count"] == 2 and group["users"] == 2
 
 
-async def test_a_wechat_question_costs_seven_round_trips(wechat, trips):
-    # the nonce (replay guard); the stored reply or the claim (one script, was two); the turn's two; the
+async def test_a_wechat_question_costs_six_round_trips(wechat, trips):
+    # the nonce with the stored reply or the claim (one script, was three); the turn's two; the
     # rating offer with the "1"/"2" it awaits (one transaction, was two); the rest of a long reply
     # ("继续"); the reply kept for retries
     h = await wechat("safe")
@@ -106,4 +106,4 @@ async def test_a_wechat_question_costs_seven_round_trips(wechat, trips):
     trips.clear()
     answer = await h.sim.post(h.sim.text("平泉公交基础票价是多少", user="oTrips2"))
     assert answer.status == 200 and "2元" in answer.text
-    assert len(trips) == 7
+    assert len(trips) == 6
