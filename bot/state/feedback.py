@@ -43,7 +43,8 @@ class Offers:
         round trip (a WeChat answer did both in two)."""
         offer_id = secrets.token_urlsafe(12)
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.set(self._key("offer", offer_id), json.dumps(offer.__dict__, ensure_ascii=False), ex=OFFER_TTL)
+            stored = json.dumps(offer.__dict__, ensure_ascii=False)
+            pipe.set(self._key("offer", offer_id), stored, ex=OFFER_TTL)
             if awaited:
                 pipe.set(self._key("await", offer.user), offer_id, ex=AWAIT_TTL)
             await pipe.execute()

@@ -67,8 +67,8 @@ class QuestionLog:
         counters = [f"channel:{channel}", f"kind:{kind}"]
         if topic and kind in ("answer", "clarify", "refuse"):
             counters.append(f"topic:{topic}")
-        # one command in the turn's closing pipeline instead of seven: Redis and redis-py work per
-        # command, and every answered question pays it (docs/performance.md)
+        # one command in the turn's closing pipeline instead of seven: redis-py packs and parses each,
+        # and every answered question paid for all seven (docs/performance.md)
         pipe.eval(_QUEUE, 2, log, stats, json.dumps(entry, ensure_ascii=False), DAY_MAX, ttl, *counters)
 
     async def rate(self, *, topic: str | None, city: str | None, version: int, helpful: bool,

@@ -103,7 +103,7 @@ class Store:
     async def result_or_claim(self, name: str, ttl: int) -> tuple[str | None, bool]:
         """(the stored result, False) if there is one; else (None, whether this caller claimed `name`
         for `ttl` seconds). One round trip for what `get_result` and then `claim` would do in two."""
-        until = int((time.time() + ttl) * 1000)   # absolute: a claim queued in a stalled server lapses on time
+        until = int((time.time() + ttl) * 1000)   # absolute: a claim queued in a stalled server lapses
         keys = (self._key("result", name), self._key("claim", name))
         found, value = await self.redis.eval(_RESULT_OR_CLAIM, 2, *keys, until)
         if found:
