@@ -69,3 +69,17 @@ async def test_replay_window_setting_is_validated():
     assert wechat_from_env({"WECHAT_TOKEN": "abc123", "WECHAT_REPLAY_WINDOW": "120"}).replay_window == 120
     with pytest.raises(SettingsError, match="WECHAT_REPLAY_WINDOW"):
         wechat_from_env({"WECHAT_TOKEN": "abc123", "WECHAT_REPLAY_WINDOW": "0"})
+
+
+async def test_a_refused_nonce_claims_nothing(wechat, redis):
+    """The nonce and the claim share a round trip: a message refused for its nonce must not hold a claim
+    that would keep its MsgId from being answered when it really arrives."""
+    h = await wechat("plain")
+    fields = h.sim.text("平泉坐公交车要多少钱", user="oNonce")
+    query, body = h.sim.envelope(fields)
+    assert (await h.sim.post(fields, query=query, body=body)).status == 200
+    forged = h.sim.text(UNANSWERABLE, user="oNonce")
+    assert (await h.sim.post(forged, query=query)).status == 403
+    assert await redis.keys(f"*:claim:wechat:msg:{forged['MsgId']}") == []
+    assert await redis.keys(f"*:result:wechat:msg:{forged['MsgId']}") == []
+    assert (await h.sim.post(forged)).status == 200          # the real delivery, with its own nonce

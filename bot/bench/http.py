@@ -140,16 +140,18 @@ def run(root: Path, data_dir: Path, seconds: int = 8, connections: int = 8, work
         result["bare"] = wrk(bare.port, chat_requests(texts, 20_000), seconds, connections)
     finally:
         bare.stop()
-    with tempfile.TemporaryDirectory() as data:
-        env |= ROOMY | {"KNOWLEDGE_ROOT": str(root), "DATA_DIR": data, "WECHAT_TOKEN": TOKEN,
-                        "WECHAT_AES_KEY": AES_KEY, "WECHAT_APPID": APPID}
-        command = [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1"]
-        if workers != 1:
-            command += ["--workers", str(workers)]
-        # Each request a new citizen; the development sets' ~400 questions come round again and again,
-        # as popular questions do: with the memo of repeated questions on, and with it off.
-        for memo, suffix in (("4096", ""), ("0", " (no memo)")):
-            bot = Process(command, env | {"TURN_MEMO": memo})
+    env |= ROOMY | {"KNOWLEDGE_ROOT": str(root), "WECHAT_TOKEN": TOKEN, "WECHAT_AES_KEY": AES_KEY,
+                    "WECHAT_APPID": APPID}
+    command = [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1"]
+    if workers != 1:
+        command += ["--workers", str(workers)]
+    # Each request a new citizen; the development sets' ~400 questions come round again and again,
+    # as popular questions do: with the memo of repeated questions on, and with it off. Each run has a
+    # Redis of its own: the second would otherwise find the first's WeChat replies (same MsgIds) and
+    # sessions (same users), and answer from them.
+    for memo, suffix in (("4096", ""), ("0", " (no memo)")):
+        with tempfile.TemporaryDirectory() as data:
+            bot = Process(command, env | {"TURN_MEMO": memo, "DATA_DIR": data})
             try:
                 for name, make in (("chat", chat_requests), ("wechat", wechat_requests)):
                     key = name + suffix

@@ -90,14 +90,15 @@ class Recorder:
         return Missed(text=text, norm=norm, focus=u.asked or norm, kind=kind, channel=channel,
                       city=city or u.city, user=user)
 
-    async def offer(self, inbound: Inbound, reply: Reply) -> str | None:
-        """An id the citizen rates this answer with, or None when it is not an answer (or Redis is away)."""
+    async def offer(self, inbound: Inbound, reply: Reply, awaited: bool = False) -> str | None:
+        """An id the citizen rates this answer with, or None when it is not an answer (or Redis is away).
+        With `awaited`, their next "1" or "2" rates it (`await_rating`, in the same round trip)."""
         user = await self.user(inbound.user_id) if reply.kind in RATED else None
         if user is None:
             return None
         offer = Offer(reply.topic, reply.city, self.version, user, inbound.channel, inbound.text[:500],
                       reply.kind)
-        return await self._guarded("offer", lambda: self.offers.make(offer))
+        return await self._guarded("offer", lambda: self.offers.make(offer, awaited))
 
     async def rate(self, offer_id: str, user_id: str, helpful: bool) -> Offer | None:
         """Record a rating; None when the offer is unknown, expired, someone else's or already rated."""

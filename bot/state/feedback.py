@@ -38,10 +38,16 @@ class Offers:
     def _key(self, *parts: str) -> str:
         return ":".join((self._prefix, *parts))
 
-    async def make(self, offer: Offer) -> str:
+    async def make(self, offer: Offer, awaited: bool = False) -> str:
+        """A new offer's id; with `awaited`, also the offer its user's next "1" or "2" rates, in the same
+        round trip (a WeChat answer did both in two)."""
         offer_id = secrets.token_urlsafe(12)
-        await self.redis.set(self._key("offer", offer_id), json.dumps(offer.__dict__, ensure_ascii=False),
-                             ex=OFFER_TTL)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            stored = json.dumps(offer.__dict__, ensure_ascii=False)
+            pipe.set(self._key("offer", offer_id), stored, ex=OFFER_TTL)
+            if awaited:
+                pipe.set(self._key("await", offer.user), offer_id, ex=AWAIT_TTL)
+            await pipe.execute()
         return offer_id
 
     async def take(self, offer_id: str, user: str) -> Offer | None:

@@ -57,6 +57,25 @@ if ARGV[1] ~= '' and redis.call('get', KEYS[1]) == ARGV[1] then redis.call('del'
 return 1
 """
 
+# A WeChat message's arrival (see remember_then_claim). KEYS: its nonce, its stored reply, its claim. ARGV:
+# the message's key, the nonce's time to live (s), the claim's expiry (absolute, ms). {earlier} alone when
+# the nonce came with another message (then nothing is claimed); else {earlier or '', 1, reply} or
+# {earlier or '', 0, 1 if claimed else 0}.
+_REMEMBER_THEN_CLAIM = """
+local earlier = false
+if not redis.call('set', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then
+  earlier = redis.call('get', KEYS[1])
+  if earlier and earlier ~= ARGV[1] then return {earlier} end
+end
+local stored = redis.call('get', KEYS[2])
+if stored then return {earlier or '', 1, stored} end
+return {earlier or '', 0, redis.call('set', KEYS[3], '1', 'NX', 'PXAT', ARGV[3]) and 1 or 0}
+"""
+
+
+def _text(raw: bytes | str) -> str:
+    return raw.decode() if isinstance(raw, bytes) else raw
+
 
 def client_options(call_timeout: float = CALL_TIMEOUT) -> dict:
     """Keyword arguments for redis.asyncio clients that never wait longer than WeChat can."""
@@ -134,7 +153,10 @@ class ResilientStore(Store):
             metrics.DEGRADED.labels(what).inc()
             return DEGRADED
         try:
-            return await asyncio.wait_for(call(), self._timeout + 0.1)
+            # asyncio.timeout, not wait_for: wait_for wraps the call in a task of its own, one more task
+            # and loop pass per Redis call, a measurable share of a request (docs/performance.md)
+            async with asyncio.timeout(self._timeout + 0.1):
+                return await call()
         except FAULTS as exc:
             await self.fault(what, exc)
             return DEGRADED
@@ -205,6 +227,15 @@ class ResilientStore(Store):
             return True
         return bool(result)
 
+    async def result_or_claim(self, name: str, ttl: int) -> tuple[str | None, bool]:
+        """Redis away: nothing stored, and claimed (every process answers what reaches it)."""
+        result = await self.guarded("claim", lambda: super(ResilientStore, self).result_or_claim(name, ttl))
+        if result is DEGRADED:
+            log.warning("redis unavailable: a message answered without de-duplication",
+                        extra={"message_key": pseudonym(name)})
+            return None, True
+        return result
+
     async def put_result(self, name: str, value: str, ttl: int, only_new: bool = False) -> bool | None:
         """True stored, False one was already stored, None unknown (Redis away)."""
         result = await self.guarded("put_result", lambda: super(ResilientStore, self).put_result(
@@ -225,6 +256,27 @@ class ResilientStore(Store):
             raw = await self.redis.get(key)
             return raw.decode() if isinstance(raw, bytes) else raw
         return await self._or("remember", call, None)
+
+    async def remember_then_claim(self, name: str, value: str, ttl: int, claim: str,
+                                  lease: int) -> tuple[str | None, tuple[str | None, bool] | None]:
+        """`remember(name, value, ttl)` and, unless an earlier value differs from `value`, then
+        `result_or_claim(claim, lease)`, in one round trip: (the earlier value, (stored result, claimed)
+        or None when nothing was claimed). Redis away: (None, (None, True)), as the two would say."""
+        keys = (self._key("seen", name), self._key("result", claim), self._key("claim", claim))
+
+        async def call():
+            until = int((time.time() + lease) * 1000)
+            return await self.redis.eval(_REMEMBER_THEN_CLAIM, 3, *keys, value, ttl, until)
+        got = await self.guarded("claim", call)
+        if got is DEGRADED:
+            log.warning("redis unavailable: a message answered without de-duplication",
+                        extra={"message_key": pseudonym(claim)})
+            return None, (None, True)
+        earlier = _text(got[0]) or None
+        if len(got) == 1:
+            return earlier, None
+        found, value = got[1], got[2]
+        return earlier, ((_text(value), False) if found else (None, bool(value)))
 
     async def get_secret(self, name: str) -> str | None:
         return await self._or("get_secret", lambda: super(ResilientStore, self).get_secret(name), None)

@@ -7,6 +7,7 @@ One small interface over a client passed in; every key is built in `_key`, every
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import asdict, dataclass, replace
 
 from redis.asyncio import Redis
@@ -14,6 +15,13 @@ from redis.asyncio import Redis
 from bot.state import keyspace
 
 SESSION_TTL = 30 * 60
+# KEYS: a WeChat message's stored reply, its claim. {1, reply} when a reply is stored; else {0, 1 if this
+# caller took the claim, else 0}.
+_RESULT_OR_CLAIM = """
+local stored = redis.call('get', KEYS[1])
+if stored then return {1, stored} end
+return {0, redis.call('set', KEYS[2], '1', 'NX', 'PXAT', ARGV[1]) and 1 or 0}
+"""
 
 
 @dataclass(frozen=True)
@@ -93,6 +101,16 @@ class Store:
     async def claim(self, name: str, ttl: int) -> bool:
         """True for the first caller to claim `name` within `ttl` seconds (de-duplication across processes)."""
         return bool(await self.redis.set(self._key("claim", name), "1", nx=True, ex=ttl))
+
+    async def result_or_claim(self, name: str, ttl: int) -> tuple[str | None, bool]:
+        """(the stored result, False) if there is one; else (None, whether this caller claimed `name`
+        for `ttl` seconds). One round trip for what `get_result` and then `claim` would do in two."""
+        until = int((time.time() + ttl) * 1000)   # absolute: a claim queued in a stalled server lapses
+        keys = (self._key("result", name), self._key("claim", name))
+        found, value = await self.redis.eval(_RESULT_OR_CLAIM, 2, *keys, until)
+        if found:
+            return (value.decode() if isinstance(value, bytes) else value), False
+        return None, bool(value)
 
     async def put_result(self, name: str, value: str, ttl: int, only_new: bool = False) -> bool:
         """Store a result; with `only_new`, only if none is stored yet (False when one was)."""

@@ -53,7 +53,8 @@ async def read_deadline(request: web.Request, handler):
     Read here, whole, so handlers find it cached; an oversized one is left to the handler to refuse."""
     if request.body_exists and (request.content_length or 0) <= request.client_max_size:
         try:
-            await asyncio.wait_for(request.read(), request.app[keys.SETTINGS].body_timeout)
+            async with asyncio.timeout(request.app[keys.SETTINGS].body_timeout):   # no task of its own
+                await request.read()
         except TimeoutError:
             if request.transport is not None:
                 request.transport.abort()       # a slow client is not owed an answer it would not read

@@ -74,16 +74,19 @@ class WeChatCallback:
             self._replay.check_time(request.query)
             xml, fields = self._envelope.open(request.query, await _read_body(request))
             msg, kind = _parse(xml, fields), _Kind.of(fields)
-            await self._replay.check_nonce(self._running.conversation.store, request.query, kind.dedup_key)
+            # the nonce, and the message's stored reply or claim, in one round trip
+            running = self._running
+            first = await self._replay.check_nonce(running.conversation.store, request.query, kind.dedup_key,
+                                                   running.delivery.claim_of(kind.dedup_key))
         except Rejected as exc:
             return _refuse(request, exc)
-        text = await self._reply_text(msg, kind)
+        text = await self._reply_text(msg, kind, first)
         if not text:
             return web.Response(text="success", content_type="text/plain")
         body = self._envelope.seal(text_reply(msg.target, msg.source, text), request.query["nonce"])
         return web.Response(text=body, content_type="application/xml")
 
-    async def _reply_text(self, msg, kind: _Kind) -> str:
+    async def _reply_text(self, msg, kind: _Kind, first: tuple[str | None, bool] | None = None) -> str:
         running = self._running
 
         async def produce() -> str:
@@ -101,7 +104,7 @@ class WeChatCallback:
             await running.api.send_text(msg.source, text)
             metrics.LATE_SENDS.labels("sent").inc()
 
-        return await running.delivery.reply_once(kind.dedup_key, produce, send_late)
+        return await running.delivery.reply_once(kind.dedup_key, produce, send_late, first)
 
 
 @dataclass(frozen=True)

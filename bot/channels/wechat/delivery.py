@@ -34,18 +34,26 @@ class Delivery:
         self._lease = lease or math.ceil(deadline) + 2
         self._jobs: set[asyncio.Task] = set()
 
+    def claim_of(self, key: str) -> tuple[str, int]:
+        """(name, lease) of message `key`'s claim, for a caller that asks Redis on its behalf (the
+        replay guard, in its own round trip): its answer is `reply_once`'s `first`."""
+        return "wechat:" + key, self._lease
+
     async def reply_once(self, key: str, produce: Callable[[], Awaitable[str]],
-                         send_late: Callable[[str], Awaitable[None]]) -> str:
-        """The reply text for message `key` ("" for nothing to say now), produced once across processes."""
+                         send_late: Callable[[str], Awaitable[None]],
+                         first: tuple[str | None, bool] | None = None) -> str:
+        """The reply text for message `key` ("" for nothing to say now), produced once across processes.
+        `first`: the (stored reply, claimed) already asked for, so the first pass needs no round trip."""
         loop = asyncio.get_running_loop()
         until = loop.time() + self._deadline
-        name = "wechat:" + key
+        name, _ = self.claim_of(key)
         while True:
-            stored = await self._store.get_result(name)
+            stored, claimed = first or await self._store.result_or_claim(name, self._lease)
+            first = None
             if stored is not None:
                 metrics.DEDUP_HITS.inc()
                 return "" if stored == LATE else stored
-            if await self._store.claim(name, self._lease):
+            if claimed:
                 return await self._produce(name, produce, send_late, until - loop.time())
             if loop.time() >= until:
                 return await self._give_up(name)

@@ -81,8 +81,10 @@ async def _offer(c: Conversation, inbound: Inbound, reply) -> str:
     """The rating hint for an answer (and the offer its "1"/"2" will rate); "" otherwise."""
     if not (c.recorder and c.feedback_hint):
         return ""
-    offer = await c.recorder.offer(inbound, reply)     # guarded: with Redis away, no hint for a rating not kept
-    await c.recorder.await_rating(inbound.user_id, offer)
+    # guarded: with Redis away, no hint for a rating not kept; made, it is the one the next "1"/"2" rates
+    offer = await c.recorder.offer(inbound, reply, awaited=True)
+    if offer is None:
+        await c.recorder.await_rating(inbound.user_id, None)     # an earlier answer's "1"/"2" lapses
     return say.RATE_HINT if offer else ""
 
 

@@ -38,10 +38,17 @@ class ReplayGuard:
             metrics.REPLAYS.labels("stale").inc()
             raise Rejected(403, f"timestamp {skew:.0f}s away from now (window {self.window}s)")
 
-    async def check_nonce(self, store, query: Mapping[str, str], message_key: str) -> None:
-        """403 if this timestamp+nonce came before with another message. Fails open with Redis away."""
-        earlier = await store.remember(f"wechat-nonce:{query['timestamp']}:{query['nonce']}", message_key,
-                                       self.memory)
+    async def check_nonce(self, store, query: Mapping[str, str], message_key: str,
+                          then_claim: tuple[str, int] | None = None):
+        """403 if this timestamp+nonce came before with another message. Fails open with Redis away.
+        With `then_claim` (name, lease), the message's delivery is claimed in the same round trip (only
+        if it is not refused): the (stored reply, claimed) that `Delivery.reply_once` starts from."""
+        name = f"wechat-nonce:{query['timestamp']}:{query['nonce']}"
+        if then_claim is None:
+            earlier, claimed = await store.remember(name, message_key, self.memory), None
+        else:
+            earlier, claimed = await store.remember_then_claim(name, message_key, self.memory, *then_claim)
         if earlier is not None and earlier != message_key:
             metrics.REPLAYS.labels("nonce").inc()
             raise Rejected(403, "nonce already used for another message")
+        return claimed
