@@ -142,9 +142,8 @@ def run(root: Path, data_dir: Path, seconds: int = 8, connections: int = 8, work
         bare.stop()
     env |= ROOMY | {"KNOWLEDGE_ROOT": str(root), "WECHAT_TOKEN": TOKEN, "WECHAT_AES_KEY": AES_KEY,
                     "WECHAT_APPID": APPID}
-    command = [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1"]
-    if workers != 1:
-        command += ["--workers", str(workers)]
+    # One process unless asked (serve's own default is a supervisor and a worker per core)
+    command = [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--workers", str(workers)]
     # Each request a new citizen; the development sets' ~400 questions come round again and again,
     # as popular questions do: with the memo of repeated questions on, and with it off. Each run has a
     # Redis of its own: the second would otherwise find the first's WeChat replies (same MsgIds) and

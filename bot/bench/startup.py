@@ -74,8 +74,8 @@ def run(root: Path, repeats: int = 3) -> dict:
         with tempfile.TemporaryDirectory() as data:
             for kind in ("cold", "warm"):
                 port = free_port()
-                rows[kind].append(launch([sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1",
-                                          "--port", str(port)], port, env | {"DATA_DIR": data}))
+                rows[kind].append(launch([sys.executable, "-m", "bot", "serve", "--workers", "1", "--host",
+                                          "127.0.0.1", "--port", str(port)], port, env | {"DATA_DIR": data}))
     return {kind: {"ready_s": statistics.median(r["ready_s"] for r in runs),
                    "rss_mb": statistics.median(r["rss_mb"] for r in runs)} for kind, runs in rows.items()}
 
