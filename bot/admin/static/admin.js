@@ -370,9 +370,7 @@ function replyBox(label, r) {
 
 async function renderHitTest() {
   const text = h("input", {name: "text", placeholder: "例如：平泉坐公交车要多少钱"});
-  const {live, draft} = await cities();
-  const listed = [...live, ...draft.filter((c) => !live.includes(c))];
-  const city = h("select", {name: "city"}, h("option", {value: ""}, "不指定"), listed.map((c) => h("option", {value: c}, c)));
+  const city = h("select", {name: "city"}, h("option", {value: ""}, "不指定"));
   const out = h("div", {class: "side-by-side", "aria-live": "polite"});
   const form = h("form", {class: "toolbar"}, field("问题", text), field("城市", city), h("button", {type: "submit", class: "primary"}, "测试"));
   form.addEventListener("submit", async (ev) => {
@@ -385,8 +383,11 @@ async function renderHitTest() {
       out.replaceChildren(replyBox("草稿", draft), replyBox("线上版本", live));
     } catch (e) { out.replaceChildren(h("p", {class: "form-error"}, e.message)); }
   });
+  // The page is shown at once (a late render would wipe what staff already typed); the cities follow.
   main("命中测试", h("p", {class: "help"}, "用与线上相同的流程回答一个问题，对比草稿和线上版本。"), form, out);
   text.focus();
+  const {live, draft} = await cities();
+  city.append(...[...live, ...draft.filter((c) => !live.includes(c))].map((c) => h("option", {value: c}, c)));
 }
 
 /* ---------- diffs, publish, versions ---------- */
