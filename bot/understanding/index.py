@@ -32,6 +32,21 @@ def feature_hash(feature: str) -> int:
 _HALF = 1 << 63
 
 
+def run_starts(ordered: np.ndarray) -> np.ndarray:
+    """Where each run of equal values begins in a sorted array (empty for an empty one)."""
+    if not len(ordered):
+        return np.zeros(0, dtype=np.intp)
+    return np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+
+
+def positions(table: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Each key's index in the ascending `table`, or -1 where the table lacks it."""
+    if not len(table):
+        return np.full(len(keys), -1, dtype=np.intp)
+    at = np.minimum(np.searchsorted(table, keys), len(table) - 1)
+    return np.where(table[at] == keys, at, -1)
+
+
 class Postings:
     """Feature -> (docs, values). Documents are added one by one straight into flat arrays (no
     per-document dicts are kept), then `freeze` sorts them by feature. A feature is known by its
@@ -53,7 +68,7 @@ class Postings:
         h = np.frombuffer(self._h, dtype=np.int64)
         order = np.argsort(h, kind="stable")       # stable: each feature's docs stay ascending
         h = h[order]
-        first = np.flatnonzero(np.r_[True, h[1:] != h[:-1]]) if len(h) else np.zeros(0, dtype=np.int64)
+        first = run_starts(h)
         self.table = h[first]
         self.start = np.r_[first, len(h)].astype(np.int64)
         self.df = np.diff(self.start).astype(np.int32)
@@ -64,11 +79,7 @@ class Postings:
 
     def rows(self, features: list[str]) -> np.ndarray:
         """Each feature's row, or -1 where no document has it: one vectorised lookup per query."""
-        if not len(self.table):
-            return np.full(len(features), -1, dtype=np.int64)
-        h = np.fromiter(map(feature_hash, features), dtype=np.int64, count=len(features))
-        i = np.minimum(np.searchsorted(self.table, h), len(self.table) - 1)
-        return np.where(self.table[i] == h, i, -1)
+        return positions(self.table, np.fromiter(map(feature_hash, features), dtype=np.int64, count=len(features)))
 
     def doc_freqs(self, rows: np.ndarray) -> np.ndarray:
         return np.where(rows >= 0, self.df[rows], 0)
@@ -101,15 +112,16 @@ class TfIdfIndex:
 
     def idfs(self, features: list[str]) -> np.ndarray:
         """Inverse document frequencies; 0 for a feature no document has (it cannot match anything)."""
-        rows = self._p.rows(features)
+        return self._idf_of(self._p.rows(features))
+
+    def _idf_of(self, rows: np.ndarray) -> np.ndarray:
         return np.where(rows >= 0, self._idf[rows], 0.0)
 
     def query(self, features: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
         """(docs, cosines) for every document sharing a feature with the query."""
         names = list(features)
         rows = self._p.rows(names)
-        vec = np.fromiter(features.values(), dtype=np.float64, count=len(names)) * np.where(
-            rows >= 0, self._idf[rows], 0.0)
+        vec = np.fromiter(features.values(), dtype=np.float64, count=len(names)) * self._idf_of(rows)
         vec /= math.sqrt(float(vec @ vec)) or 1.0
         present = rows >= 0
         # Normalised before the common features go: they still count in the query's length.
@@ -138,7 +150,10 @@ class CoverageIndex:
 
     def idfs(self, features: list[str]) -> np.ndarray:
         """Inverse document frequencies; a feature no document has is as rare as can be."""
-        df = self._p.doc_freqs(self._p.rows(features))
+        return self._idf_of(self._p.rows(features))
+
+    def _idf_of(self, rows: np.ndarray) -> np.ndarray:
+        df = self._p.doc_freqs(rows)
         return np.where(df > 0, np.log1p(self._p.n / np.maximum(df, 1)), self._unseen)
 
     def idf(self, feature: str) -> float:
@@ -148,9 +163,7 @@ class CoverageIndex:
         """(docs, covered share of the query) for every document sharing a feature with it."""
         names = list(features)
         rows = self._p.rows(names)
-        df = self._p.doc_freqs(rows)
-        weights = np.fromiter(features.values(), dtype=np.float64, count=len(names)) * np.where(
-            df > 0, np.log1p(self._p.n / np.maximum(df, 1)), self._unseen)
+        weights = np.fromiter(features.values(), dtype=np.float64, count=len(names)) * self._idf_of(rows)
         weights /= float(weights.sum()) or 1.0
         present = rows >= 0
         return _accumulate(self._p, rows[present], weights[present])
@@ -172,7 +185,7 @@ def _accumulate(p: Postings, rows: np.ndarray, weights: np.ndarray) -> tuple[np.
     scores of documents already found, in one gather each, and bring in no new ones. A document that
     shares nothing but common features with a question ranks nowhere anyway; at the real knowledge's
     size no query reaches the bound, so nothing changes there."""
-    sizes = p.start[rows + 1] - p.start[rows]
+    sizes = p.df[rows]
     if int(sizes.sum()) <= CANDIDATES:
         return _gather(p, rows, weights)
     order = np.argsort(-weights, kind="stable")
@@ -201,7 +214,7 @@ def _gather(p: Postings, rows: np.ndarray, weights: np.ndarray) -> tuple[np.ndar
         return _NONE, _NOTHING
     order = np.argsort(docs, kind="stable")
     docs = docs[order]
-    first = np.flatnonzero(np.r_[True, docs[1:] != docs[:-1]])
+    first = run_starts(docs)
     return docs[first], np.add.reduceat(values[order], first)
 
 
