@@ -41,13 +41,19 @@ class TurnMemo:
 
     def get_or_run(self, brain: object, key: Hashable, run: Callable[[], T]) -> T:
         found = self.get(brain, key)
-        if found is not None or not self.size:
-            return run() if found is None else found
+        if found is not None:
+            return found
         value = run()
+        self.put(brain, key, value)
+        return value
+
+    def put(self, brain: object, key: Hashable, value: object) -> None:
+        """Remember what a turn worked out (unless the Brain changed meanwhile)."""
+        if not self.size:
+            return
         metrics.TURN_MEMO.labels("miss").inc()
         with self._lock:
             if brain is self._brain:
                 self._items[key] = value
                 if len(self._items) > self.size:
                     self._items.popitem(last=False)
-        return value

@@ -62,7 +62,7 @@ class Recorder:
         async with self.log.redis.pipeline(transaction=True) as pipe:
             self.queue(pipe, inbound, reply, user, max_input)
             await pipe.execute()
-        await self.file_missed(inbound, reply, max_input)
+        await self.file_missed(inbound, reply, user, max_input)
 
     def queue(self, pipe, inbound: Inbound, reply: Reply, user: str, max_input: int = 500) -> None:
         """The question log's writes for this turn, added to `pipe` (the turn's closing round trip);
@@ -73,14 +73,12 @@ class Recorder:
         self.log.queue(pipe, channel=inbound.channel, kind=reply.kind, topic=reply.topic, city=reply.city,
                        user=user, text=text, confidence=reply.confidence, version=self.version)
 
-    async def file_missed(self, inbound: Inbound, reply: Reply, max_input: int = 500) -> None:
-        """A missed question into the inbox (it groups by what is there already: its own round trips)."""
+    async def file_missed(self, inbound: Inbound, reply: Reply, user: str, max_input: int = 500) -> None:
+        """A missed question into the inbox (it groups by what is there already: its own round trips);
+        `user` is the citizen's hash."""
         text = inbound.text[:max_input]
         kind = missed_kind(reply)
-        if not (kind and text.strip() and reply.kind not in ("smalltalk", "ack")):
-            return
-        user = await self.user(inbound.user_id)
-        if user is not None:
+        if kind and text.strip() and reply.kind not in ("smalltalk", "ack"):
             await self.inbox.add(self.missed(text, kind, inbound.channel, reply.city, user))
 
     def missed(self, text: str, kind: str, channel: str, city: str | None, user: str) -> Missed:

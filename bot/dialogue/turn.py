@@ -58,15 +58,16 @@ class Dialogue:
     async def handle(self, inbound: Inbound) -> Reply:
         async with self._store.turn(inbound.user_id) as state:     # two Redis round trips in all
             # A repeated question is answered here; only new work goes to a lane's thread.
-            known = self.memo.get(self.brain, (inbound.text, state.session, inbound.city_hint))
-            reply, state.session = known or await self.lanes.run(
-                inbound.channel, self.turn, inbound.text, state.session, inbound.city_hint)
+            brain, key = self.brain, (inbound.text, state.session, inbound.city_hint)
+            reply, state.session = self.memo.get(brain, key) or await self.lanes.run(
+                inbound.channel, self._work, brain, key)
             user = await self.recorder.user(inbound.user_id) if self.recorder else None   # None: Redis away
             if user is not None:
                 state.also(lambda pipe: self.recorder.queue(pipe, inbound, reply, user, MAX_INPUT))
         metrics.ANSWERS.labels(inbound.channel, reply.kind).inc()
-        if self.recorder:                 # a missed question into the inbox; skipped while Redis is away
-            await self._store.guarded("record", lambda: self.recorder.file_missed(inbound, reply, MAX_INPUT))
+        if user is not None:              # a missed question into the inbox; skipped while Redis is away
+            await self._store.guarded("record",
+                                      lambda: self.recorder.file_missed(inbound, reply, user, MAX_INPUT))
         return reply
 
     async def remember_city(self, user_id: str, city: str) -> None:
@@ -83,6 +84,13 @@ class Dialogue:
         brain = self.brain
         return self.memo.get_or_run(brain, (text, session, city_hint),
                                     lambda: Turn(brain, session, city_hint).run(text))
+
+    def _work(self, brain: Brain, key: tuple[str, Session, str | None]) -> tuple[Reply, Session]:
+        """A turn the memo did not know (already asked): worked out and remembered."""
+        text, session, city_hint = key
+        done = Turn(brain, session, city_hint).run(text)
+        self.memo.put(brain, key, done)
+        return done
 
 
 class Turn:
