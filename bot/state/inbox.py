@@ -38,6 +38,8 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 from redis.asyncio import Redis
 
+from bot.state.store import decoded
+
 KEEP = 180 * 24 * 3600
 MAX_GROUPS = 5000
 WORDINGS = 20            # distinct wordings kept per group
@@ -162,7 +164,7 @@ class Inbox:
         if extra:
             old += await self.redis.zrange(index, len(old), len(old) + extra - 1)
         for gid in old:
-            await self.forget(gid.decode() if isinstance(gid, bytes) else gid)
+            await self.forget(decoded(gid))
 
     async def forget(self, gid: str) -> None:
         self._foci.pop(gid, None)

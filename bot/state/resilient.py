@@ -27,7 +27,7 @@ from redis.exceptions import RedisError
 
 from bot.observability import metrics
 from bot.observability.logs import pseudonym
-from bot.state.store import SESSION_TTL, Session, Store
+from bot.state.store import SESSION_TTL, Session, Store, decoded
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +71,6 @@ local stored = redis.call('get', KEYS[2])
 if stored then return {earlier or '', 1, stored} end
 return {earlier or '', 0, redis.call('set', KEYS[3], '1', 'NX', 'PXAT', ARGV[3]) and 1 or 0}
 """
-
-
-def _text(raw: bytes | str) -> str:
-    return raw.decode() if isinstance(raw, bytes) else raw
 
 
 def client_options(call_timeout: float = CALL_TIMEOUT) -> dict:
@@ -254,7 +250,7 @@ class ResilientStore(Store):
             if await self.redis.set(key, value, nx=True, ex=ttl):
                 return None
             raw = await self.redis.get(key)
-            return raw.decode() if isinstance(raw, bytes) else raw
+            return decoded(raw)
         return await self._or("remember", call, None)
 
     async def remember_then_claim(self, name: str, value: str, ttl: int, claim: str,
@@ -272,11 +268,11 @@ class ResilientStore(Store):
             log.warning("redis unavailable: a message answered without de-duplication",
                         extra={"message_key": pseudonym(claim)})
             return None, (None, True)
-        earlier = _text(got[0]) or None
+        earlier = decoded(got[0]) or None
         if len(got) == 1:
             return earlier, None
         found, value = got[1], got[2]
-        return earlier, ((_text(value), False) if found else (None, bool(value)))
+        return earlier, ((decoded(value), False) if found else (None, bool(value)))
 
     async def get_secret(self, name: str) -> str | None:
         return await self._or("get_secret", lambda: super(ResilientStore, self).get_secret(name), None)
@@ -296,8 +292,7 @@ class ResilientStore(Store):
             yield state
         except BaseException:
             if state.token:
-                await self.guarded("unlock", lambda: self.redis.eval(_RELEASE, 1, self._key("lock", user_id),
-                                                                     state.token))
+                await self.release(self._key("lock", user_id), state.token)
             raise
         await self.guarded("end_turn", lambda: self._end_turn(user_id, state))
 
@@ -314,11 +309,9 @@ class ResilientStore(Store):
             took, raw = got[0], (got[1] if len(got) > 1 else None)
             if took or loop.time() >= until:
                 if not took:
-                    metrics.DEGRADED.labels("lock_wait").inc()
-                    log.warning("a user's lock still held after %.1fs: answering without it", LOCK_WAIT,
-                                extra={"lock": pseudonym(keys[0])})
+                    _gave_up_waiting(keys[0], LOCK_WAIT)
                 return TurnState(self.parse_session(raw), token if took else "")
-            await asyncio.sleep(0.01 + secrets.randbelow(20) / 1000)
+            await _pause()
 
     async def _end_turn(self, user_id: str, state: TurnState) -> None:
         async with self.redis.pipeline(transaction=False) as pipe:
@@ -329,11 +322,27 @@ class ResilientStore(Store):
             await pipe.execute()
 
     # -- locks -----------------------------------------------------------------------------------------
+    async def release(self, key: str, token: str) -> None:
+        """Free a lock if it is still the holder's (`token`); it lapses by itself otherwise."""
+        await self.guarded("unlock", lambda: self.redis.eval(_RELEASE, 1, key, token))
+
     def user_lock(self, user_id: str, timeout: float = LOCK_TTL):
         return ResilientLock(self, self._key("lock", user_id), ttl=min(timeout, LOCK_TTL), wait=LOCK_WAIT)
 
     def lock(self, name: str, timeout: float = 10.0):
         return ResilientLock(self, self._key("joblock", name), ttl=timeout, wait=timeout)
+
+
+def _gave_up_waiting(key: str, waited: float) -> None:
+    """Another holder kept a lock past the wait: the caller goes on without it (counted and logged)."""
+    metrics.DEGRADED.labels("lock_wait").inc()
+    log.warning("a user's lock still held after %.1fs: answering without it", waited,
+                extra={"lock": pseudonym(key)})
+
+
+async def _pause() -> None:
+    """Between two tries for a busy lock: 10-30 ms, jittered so waiting callers do not retry in step."""
+    await asyncio.sleep(0.01 + secrets.randbelow(20) / 1000)
 
 
 class ResilientLock:
@@ -365,18 +374,16 @@ class ResilientLock:
                 return True
             if not blocking or loop.time() >= until:
                 return False
-            await asyncio.sleep(0.01 + secrets.randbelow(20) / 1000)
+            await _pause()
 
     async def release(self) -> None:
         if self.held:
             self.held = False
-            await self._store.guarded("unlock", lambda: self._store.redis.eval(_RELEASE, 1, self.key, self._token))
+            await self._store.release(self.key, self._token)
 
     async def __aenter__(self) -> ResilientLock:
         if not await self.acquire():
-            metrics.DEGRADED.labels("lock_wait").inc()
-            log.warning("a user's lock still held after %.1fs: answering without it", self._wait,
-                        extra={"lock": pseudonym(self.key)})
+            _gave_up_waiting(self.key, self._wait)
         return self
 
     async def __aexit__(self, *exc) -> None:

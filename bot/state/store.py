@@ -36,6 +36,11 @@ class Session:
         return replace(self, **changes)
 
 
+def decoded(raw: bytes | str | None) -> str | None:
+    """A Redis reply as text (the clients here do not decode responses)."""
+    return raw.decode() if isinstance(raw, bytes) else raw
+
+
 class Store:
     def __init__(self, redis: Redis, prefix: str = "citizen-bot", session_ttl: int = SESSION_TTL):
         self.redis = redis
@@ -109,7 +114,7 @@ class Store:
         keys = (self._key("result", name), self._key("claim", name))
         found, value = await self.redis.eval(_RESULT_OR_CLAIM, 2, *keys, until)
         if found:
-            return (value.decode() if isinstance(value, bytes) else value), False
+            return decoded(value), False
         return None, bool(value)
 
     async def put_result(self, name: str, value: str, ttl: int, only_new: bool = False) -> bool:
@@ -118,7 +123,7 @@ class Store:
 
     async def get_result(self, name: str) -> str | None:
         raw = await self.redis.get(self._key("result", name))
-        return raw.decode() if isinstance(raw, bytes) else raw
+        return decoded(raw)
 
     async def put_more(self, user_id: str, text: str, ttl: int = SESSION_TTL) -> None:
         """The rest of a reply too long for one message, sent when the user asks for more."""
@@ -129,11 +134,11 @@ class Store:
 
     async def pop_more(self, user_id: str) -> str | None:
         raw = await self.redis.getdel(self._key("more", user_id))
-        return raw.decode() if isinstance(raw, bytes) else raw
+        return decoded(raw)
 
     async def get_secret(self, name: str) -> str | None:
         raw = await self.redis.get(self._key("secret", name))
-        return raw.decode() if isinstance(raw, bytes) else raw
+        return decoded(raw)
 
     async def put_secret(self, name: str, value: str, ttl: int) -> None:
         """A short-lived credential shared by all processes (WeChat's access token)."""
