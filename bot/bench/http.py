@@ -29,7 +29,7 @@ from wechatpy.crypto import WeChatCrypto
 
 from bot.bench.match import questions
 from bot.bench.measure import summary_ms
-from bot.bench.startup import BARE, _answered, free_port
+from bot.bench.startup import BARE, serving
 
 TOKEN, AES_KEY, APPID = "benchtoken", "b" * 43, "wxbench00000000000"
 WRK_LUA = """
@@ -112,34 +112,14 @@ async def open_loop(port: int, requests: list[tuple[str, str, str]], rate: float
     return summary_ms(timings) | {"rate": rate, "failures": failures}
 
 
-class Process:
-    def __init__(self, command: list[str], env: dict[str, str]):
-        self.port = free_port()
-        self.proc = subprocess.Popen([*command, str(self.port)] if command[1] == "-c" else
-                                     [*command, "--port", str(self.port)], env=env,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 120
-        while not _answered(self.port):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{command} did not start")
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(30)
-
-
 def run(root: Path, data_dir: Path, seconds: int = 8, connections: int = 8, workers: int = 1) -> dict:
     if not shutil.which("wrk"):
         raise SystemExit("bench http needs wrk: apt-get install wrk")
     texts = questions(data_dir)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WECHAT_", "REDIS_URL"))}
     result = {}
-    bare = Process([sys.executable, "-c", BARE], env)
-    try:
-        result["bare"] = wrk(bare.port, chat_requests(texts, 20_000), seconds, connections)
-    finally:
-        bare.stop()
+    with serving([sys.executable, "-c", BARE], env) as (port, _, _):
+        result["bare"] = wrk(port, chat_requests(texts, 20_000), seconds, connections)
     env |= ROOMY | {"KNOWLEDGE_ROOT": str(root), "WECHAT_TOKEN": TOKEN, "WECHAT_AES_KEY": AES_KEY,
                     "WECHAT_APPID": APPID}
     # One process unless asked (serve's own default is a supervisor and a worker per core)
@@ -149,17 +129,13 @@ def run(root: Path, data_dir: Path, seconds: int = 8, connections: int = 8, work
     # Redis of its own: the second would otherwise find the first's WeChat replies (same MsgIds) and
     # sessions (same users), and answer from them.
     for memo, suffix in (("4096", ""), ("0", " (no memo)")):
-        with tempfile.TemporaryDirectory() as data:
-            bot = Process(command, env | {"TURN_MEMO": memo, "DATA_DIR": data})
-            try:
-                for name, make in (("chat", chat_requests), ("wechat", wechat_requests)):
-                    key = name + suffix
-                    result[key] = wrk(bot.port, make(texts, 50_000), seconds, connections)
-                    steady = make(texts, 50_000)[::-1]       # other users than the peak run's
-                    result[key]["at70"] = asyncio.run(open_loop(bot.port, steady, 0.7 * result[key]["rps"],
-                                                                seconds))
-            finally:
-                bot.stop()
+        with tempfile.TemporaryDirectory() as data, \
+                serving(command, env | {"TURN_MEMO": memo, "DATA_DIR": data}) as (port, _, _):
+            for name, make in (("chat", chat_requests), ("wechat", wechat_requests)):
+                key = name + suffix
+                result[key] = wrk(port, make(texts, 50_000), seconds, connections)
+                steady = make(texts, 50_000)[::-1]       # other users than the peak run's
+                result[key]["at70"] = asyncio.run(open_loop(port, steady, 0.7 * result[key]["rps"], seconds))
     return result
 
 

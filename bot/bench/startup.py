@@ -15,6 +15,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from bot.bench.measure import rss_mb
@@ -25,7 +27,7 @@ from aiohttp import web
 async def chat(request):
     return web.json_response({"text": "ok", "kind": "answer"})
 app = web.Application(); app.router.add_post("/api/chat", chat)
-web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None)
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[sys.argv.index("--port") + 1]), print=None)
 """
 QUESTION = {"user_id": "bench-startup", "text": "平泉公交基础票价是多少"}
 DEADLINE = 120.0
@@ -37,7 +39,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _answered(port: int) -> bool:
+def answered(port: int) -> bool:
+    """Whether the server on `port` answers the benchmark's question rightly."""
     body = json.dumps(QUESTION).encode()
     request = urllib.request.Request(f"http://127.0.0.1:{port}/api/chat", data=body,
                                      headers={"Content-Type": "application/json"})
@@ -48,20 +51,29 @@ def _answered(port: int) -> bool:
         return False
 
 
-def launch(command: list[str], port: int, env: dict[str, str]) -> dict:
-    """Seconds from exec to the first right answer, and the process's RSS then."""
+@contextmanager
+def serving(command: list[str], env: dict[str, str]) -> Iterator[tuple[int, subprocess.Popen, float]]:
+    """`command --port N` on a free port, from exec until its first right answer; within the block
+    (the port, the process, the seconds it took to answer); stopped after it."""
+    port = free_port()
     started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen([*command, "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
     try:
-        while not _answered(port):
+        while not answered(port):
             if process.poll() is not None or time.perf_counter() - started > DEADLINE:
                 raise RuntimeError(f"{command[:4]} exited or never answered")
             time.sleep(0.02)
-        ready = time.perf_counter() - started
-        return {"ready_s": round(ready, 3), "rss_mb": round(rss_mb(process.pid), 1)}
+        yield port, process, time.perf_counter() - started
     finally:
         process.terminate()
         process.wait(30)
+
+
+def launch(command: list[str], env: dict[str, str]) -> dict:
+    """Seconds from exec to the first right answer, and the process's RSS then."""
+    with serving(command, env) as (_, process, ready):
+        return {"ready_s": round(ready, 3), "rss_mb": round(rss_mb(process.pid), 1)}
 
 
 def run(root: Path, repeats: int = 3) -> dict:
@@ -69,13 +81,11 @@ def run(root: Path, repeats: int = 3) -> dict:
     env.update(KNOWLEDGE_ROOT=str(root), PYTHONUNBUFFERED="1")
     rows = {"bare": [], "cold": [], "warm": []}
     for _ in range(repeats):
-        port = free_port()
-        rows["bare"].append(launch([sys.executable, "-c", BARE, str(port)], port, env))
+        rows["bare"].append(launch([sys.executable, "-c", BARE], env))
         with tempfile.TemporaryDirectory() as data:
             for kind in ("cold", "warm"):
-                port = free_port()
                 rows[kind].append(launch([sys.executable, "-m", "bot", "serve", "--workers", "1", "--host",
-                                          "127.0.0.1", "--port", str(port)], port, env | {"DATA_DIR": data}))
+                                          "127.0.0.1"], env | {"DATA_DIR": data}))
     return {kind: {"ready_s": statistics.median(r["ready_s"] for r in runs),
                    "rss_mb": statistics.median(r["rss_mb"] for r in runs)} for kind, runs in rows.items()}
 
