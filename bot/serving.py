@@ -8,8 +8,6 @@ listening socket it inherited instead, and names itself in an `X-Worker` header.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import ctypes
 import logging
 import os
 import signal
@@ -17,10 +15,11 @@ import socket
 
 from aiohttp import web
 
+from bot import memory
+
 log = logging.getLogger(__name__)
 SHUTDOWN_TIMEOUT = 10.0     # seconds in-flight requests get to finish after SIGTERM
 ORPHAN_CHECK = 1.0          # seconds between a worker's checks that its supervisor still lives
-M_ARENA_MAX = -8            # glibc's mallopt parameter
 
 
 def cap_connections(server: web.Server, cap: int) -> None:
@@ -77,16 +76,7 @@ async def _stop_if_orphaned(stop: asyncio.Event) -> None:
     stop.set()
 
 
-def one_malloc_arena() -> None:
-    """glibc gives each thread that allocates an arena of its own (the lanes' threads, asyncio.to_thread),
-    and an arena keeps what it once held: about 5 MB of RSS here (docs/performance.md). Python threads
-    allocate under the GIL, one at a time (C code without it rarely), so sharing one costs them next to
-    no waiting. Not glibc: nothing."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").mallopt(M_ARENA_MAX, 1)
-
-
 def run(app: web.Application, host: str, port: int, header_timeout: float, max_connections: int,
         sock: socket.socket | None = None) -> None:
-    one_malloc_arena()
+    memory.one_malloc_arena()
     asyncio.run(serve(app, host, port, header_timeout, max_connections, sock))

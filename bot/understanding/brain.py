@@ -1,9 +1,9 @@
 """The read-only Brain: everything answering needs, built from one knowledge version."""
 from __future__ import annotations
 
-import ctypes
 from dataclasses import dataclass
 
+from bot import memory
 from bot.knowledge.schema import Knowledge
 from bot.understanding.matcher import Matcher
 from bot.understanding.passages import PassageSearch
@@ -40,17 +40,8 @@ def build_brain(kn: Knowledge, previous: Brain | None = None) -> Brain:
     spelling = SoundAlike(_knowledge_words(kn, tokenizer) + list(vocabulary) + list(kn.cities), tokenizer.is_word,
                           tokenizer.cut)
     brain = Brain(kn, Matcher(kn, tokenizer), passages, gazetteer, spelling, tokenizer, vocabulary)
-    _give_back_memory()
+    memory.give_back()           # the build's temporaries
     return brain
-
-
-def _give_back_memory() -> None:
-    """Return the build's freed temporaries to the OS (glibc keeps freed heap otherwise: at 100 times
-    the knowledge that was a quarter of the process's memory). Elsewhere it is a no-op."""
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
 
 
 def _knowledge_words(kn: Knowledge, tokenizer: Tokenizer) -> list[str]:
