@@ -67,6 +67,16 @@ async def new_context(browser, **options):
     return context
 
 
+LAPTOP = {"viewport": {"width": 1280, "height": 860}, "locale": "zh-CN"}
+
+
+@asynccontextmanager
+async def laptops():
+    """`laptop()` -> a new person at a laptop: a browser context with its own cookies, in one Chromium."""
+    async with chromium() as browser:
+        yield lambda: new_context(browser, **LAPTOP)
+
+
 @asynccontextmanager
 async def browser_context(**options):
     """A fresh Chromium with one context; each page it opens collects script errors in `page.errors`."""

@@ -23,11 +23,10 @@ from bot.state.limits import Limit
 
 from .admin_helpers import *  # noqa: F403 (fixtures)
 from .admin_helpers import PASSWORD
-from .browser_support import chromium, new_context, new_page, serving
+from .browser_support import laptops, new_page, serving
 
 pytestmark = pytest.mark.browser
 
-LAPTOP = {"viewport": {"width": 1280, "height": 860}, "locale": "zh-CN"}
 OLD = "平泉城乡公交采用阶梯票价"
 NEW_TEXT = ("平泉城乡公交实行阶梯票价、分段计费：基础票价2元，最高票价8元，出行费用同比降低了50%。"
             "以最远的桲椤树镇为例，到市区60公里，单次乘车费用由原来的16元/人降至8元/人。")
@@ -48,8 +47,8 @@ async def site(admin_settings, redis, brains):
 @pytest.fixture
 async def laptop(site):
     """laptop() -> a new person at a laptop: a browser context with its own cookies."""
-    async with chromium() as browser:
-        yield lambda: new_context(browser, **LAPTOP)
+    async with laptops() as laptop:
+        yield laptop
 
 
 async def screenshot(page, name: str) -> None:

@@ -14,8 +14,8 @@ from bot.app import create_app
 from bot.settings import ROOT
 
 from .admin_helpers import *  # noqa: F403 (fixtures)
-from .browser_support import chromium, new_context, new_page, serving
-from .test_admin_browser import LAPTOP, sign_in, sign_out
+from .browser_support import laptops, new_page, serving
+from .test_admin_browser import sign_in, sign_out
 
 pytestmark = pytest.mark.browser
 
@@ -31,8 +31,8 @@ async def site(admin_settings, redis, brains):
 
 @pytest.fixture
 async def laptop(site):
-    async with chromium() as browser:
-        yield lambda: new_context(browser, **LAPTOP)
+    async with laptops() as laptop:
+        yield laptop
 
 
 async def screenshot(page, name: str) -> None:
