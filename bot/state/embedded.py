@@ -71,7 +71,9 @@ class EmbeddedRedis:
 
     def _start_locked(self) -> None:
         """Start the server unless another process did while we waited for the lock."""
-        with open(self.data_dir / "redis.lock", "a") as lock:
+        # Created owner-only like everything in the data directory (open() would leave it to the umask)
+        with os.fdopen(os.open(self.data_dir / "redis.lock", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600),
+                       "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if _ping_sync(self.socket):
                 return
